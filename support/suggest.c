@@ -1,0 +1,53 @@
+/* suggest.c: edit distance and nearest-candidate lookup for "did you mean" hints. */
+#include "support/suggest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Words longer than this are not compared: no identifier worth suggesting is that long. */
+enum { SUGGEST_MAX_LEN = 64 };
+
+int suggest_edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > SUGGEST_MAX_LEN || m > SUGGEST_MAX_LEN)
+        return n > m ? (int)n : (int)m;
+    int row[SUGGEST_MAX_LEN + 1];
+    for (size_t j = 0; j <= m; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int up = row[j];
+            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            int best = diag + cost;
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[m];
+}
+
+const char *suggest_closest(const char *word, const char *const *candidates, int ncandidates)
+{
+    int limit = (int)strlen(word) / 3;
+    if (limit < 1)
+        limit = 1;
+    const char *best = NULL;
+    int best_distance = limit + 1;
+    for (int i = 0; i < ncandidates; i++) {
+        if (!candidates[i])
+            continue;
+        int d = suggest_edit_distance(word, candidates[i]);
+        if (d < best_distance) {
+            best_distance = d;
+            best = candidates[i];
+        }
+    }
+    return best;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# run.sh: golden-file tests. Each input beside its expected output, compared with diff -u.
+#
+#   tests/golden/run.sh DMLC [--update]
+#
+#   ir/NAME.dml           stdout of `dmlc dump-ir NAME.dml` is ir/NAME.ir, exit 0;
+#                         then `dmlc dump-ir NAME.ir` prints ir/NAME.ir back unchanged
+#   ir/NAME.ir (alone)    the round trip only: `dmlc dump-ir NAME.ir` prints itself
+#   errors/NAME.dml       stderr of `dmlc check NAME.dml` is errors/NAME.err, exit 1
+#   explain/NAME.dml      stdout of `dmlc explain NAME.dml` is explain/NAME.explain, exit 0
+#
+# Commands run inside the case's folder, so paths in messages are bare names.
+# --update rewrites the expected files (exit statuses are still checked).
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 DMLC [--update]" >&2
+    exit 2
+}
+
+[[ $# -ge 1 && $# -le 2 ]] || usage
+dmlc=$1
+update=0
+if [[ $# -eq 2 ]]; then
+    [[ $2 == --update ]] || usage
+    update=1
+fi
+[[ -x $dmlc ]] || { echo "run.sh: $dmlc is not an executable" >&2; exit 2; }
+dmlc=$(cd "$(dirname "$dmlc")" && pwd)/$(basename "$dmlc")
+
+golden_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# A case that runs longer than this is a hang, not a slow test.
+case_timeout_seconds=60
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+passed=0
+failed=0
+
+fail() {
+    echo "FAIL $1: $2"
+    failed=$((failed + 1))
+}
+
+# run_dmlc DIR STDOUT STDERR ARGS...: run dmlc in DIR; sets `status`.
+run_dmlc() {
+    local dir=$1 out=$2 err=$3
+    shift 3
+    status=0
+    (cd "$dir" && timeout "$case_timeout_seconds" "$dmlc" "$@") >"$out" 2>"$err" || status=$?
+}
+
+# describe_status: a phrase for `status`, or empty when dmlc exited normally.
+describe_status() {
+    if [[ $status -eq 124 ]]; then
+        echo "timed out after ${case_timeout_seconds}s"
+    elif [[ $status -ge 128 ]]; then
+        echo "crashed (exit status $status)"
+    fi
+}
+
+# compare_or_update ACTUAL EXPECTED CASE: 0 when they match (or after an update).
+compare_or_update() {
+    local actual=$1 expected=$2 name=$3
+    if [[ $update -eq 1 ]]; then
+        if [[ ! -f $expected ]] || ! cmp -s "$actual" "$expected"; then
+            cp "$actual" "$expected"
+            echo "updated $name"
+        fi
+        return 0
+    fi
+    if [[ ! -f $expected ]]; then
+        fail "$name" "missing expected file $(basename "$expected") (run scripts/regen-golden.sh)"
+        return 1
+    fi
+    if ! diff -u --label "expected/$(basename "$expected")" --label "actual" \
+        "$expected" "$actual"; then
+        fail "$name" "output differs from $(basename "$expected")"
+        return 1
+    fi
+    return 0
+}
+
+# expect_status CASE WANTED ERRFILE: 0 when `status` is WANTED, else reports why.
+expect_status() {
+    local name=$1 wanted=$2 err=$3 why
+    [[ $status -eq $wanted ]] && return 0
+    why=$(describe_status)
+    fail "$name" "${why:-exit status $status, expected $wanted}"
+    sed 's/^/    /' "$err"
+    return 1
+}
+
+# round_trip DIR NAME.ir CASE: `dmlc dump-ir NAME.ir` must print NAME.ir back exactly.
+round_trip() {
+    local dir=$1 ir=$2 name=$3
+    run_dmlc "$dir" "$scratch/rt.out" "$scratch/rt.err" dump-ir "$ir"
+    expect_status "$name (round trip)" 0 "$scratch/rt.err" || return 1
+    if ! diff -u --label "expected/$ir" --label "reprinted" "$dir/$ir" "$scratch/rt.out"; then
+        fail "$name (round trip)" "dump-ir $ir does not print the same text back"
+        return 1
+    fi
+    return 0
+}
+
+check_ir_case() {
+    local dir=$1 base=$2 name=ir/$2
+    run_dmlc "$dir" "$scratch/out" "$scratch/err" dump-ir "$base.dml"
+    expect_status "$name" 0 "$scratch/err" || return 0
+    compare_or_update "$scratch/out" "$dir/$base.ir" "$name" || return 0
+    round_trip "$dir" "$base.ir" "$name" || return 0
+    passed=$((passed + 1))
+}
+
+check_ir_only_case() {
+    local dir=$1 base=$2 name=ir/$2.ir
+    round_trip "$dir" "$base.ir" "$name" || return 0
+    passed=$((passed + 1))
+}
+
+check_error_case() {
+    local dir=$1 base=$2 name=errors/$2
+    run_dmlc "$dir" "$scratch/out" "$scratch/err" check "$base.dml"
+    expect_status "$name" 1 "$scratch/err" || return 0
+    compare_or_update "$scratch/err" "$dir/$base.err" "$name" || return 0
+    passed=$((passed + 1))
+}
+
+check_explain_case() {
+    local dir=$1 base=$2 name=explain/$2
+    run_dmlc "$dir" "$scratch/out" "$scratch/err" explain "$base.dml"
+    expect_status "$name" 0 "$scratch/err" || return 0
+    compare_or_update "$scratch/out" "$dir/$base.explain" "$name" || return 0
+    passed=$((passed + 1))
+}
+
+shopt -s nullglob
+export LC_ALL=C
+
+if [[ -d $golden_dir/ir ]]; then
+    for file in "$golden_dir"/ir/*.dml; do
+        check_ir_case "$golden_dir/ir" "$(basename "$file" .dml)"
+    done
+    for file in "$golden_dir"/ir/*.ir; do
+        base=$(basename "$file" .ir)
+        [[ -f $golden_dir/ir/$base.dml ]] || check_ir_only_case "$golden_dir/ir" "$base"
+    done
+fi
+
+if [[ -d $golden_dir/errors ]]; then
+    for file in "$golden_dir"/errors/*.dml; do
+        check_error_case "$golden_dir/errors" "$(basename "$file" .dml)"
+    done
+fi
+
+if [[ -d $golden_dir/explain ]]; then
+    for file in "$golden_dir"/explain/*.dml; do
+        check_explain_case "$golden_dir/explain" "$(basename "$file" .dml)"
+    done
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
