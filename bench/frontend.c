@@ -2,6 +2,8 @@
  *
  * usage: bench_frontend FILE.dml [RUNS]. Reads the file once, then times each phase with
  * CLOCK_MONOTONIC over RUNS repetitions (default 7) and prints the median, min and max. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
 #include "frontend/frontend.h"
 #include "frontend/lower.h"
 #include "ir/ir.h"

@@ -463,8 +463,8 @@ static Expr *parse_primary(Parser *p)
         return error_expr(p, t->span);
     default:
         expected(p, "an expression");
-        if (t->kind != TOK_EOF && t->kind != TOK_P_RBRACE && t->kind != TOK_P_RPAREN &&
-            t->kind != TOK_P_RBRACKET)
+        if (t->kind != TOK_EOF && t->kind != TOK_P_LBRACE && t->kind != TOK_P_RBRACE &&
+            t->kind != TOK_P_RPAREN && t->kind != TOK_P_RBRACKET)
             advance(p);
         return error_expr(p, t->span);
     }

@@ -99,14 +99,14 @@ OP(IR_OP_TRANSPOSE,      "t.transpose",       1, 1, 0, IR_PURE, "")
 /* ---- indexing and shape ---- */
 OP(IR_OP_INDEX,          "t.index",           IR_VARIADIC, 1, 0, IR_PURE, "")
 OP(IR_OP_SLICE,          "t.slice",           IR_VARIADIC, 1, 0, IR_PURE, "index:S")
-OP(IR_OP_GATHER,         "t.gather",          2, 1, 0, IR_PURE, "")
+OP(IR_OP_GATHER,         "t.gather",          2, 1, 0, IR_PURE, "axis:i")
 OP(IR_OP_RESHAPE,        "t.reshape",         IR_VARIADIC, 1, 0, IR_PURE, "")
 
 /* ---- constructors: one i64 operand per result dimension, then the op's own ---- */
 OP(IR_OP_ZEROS,          "t.zeros",           IR_VARIADIC, 1, 0, IR_PURE | IR_CONSTRUCTOR, "")
 OP(IR_OP_ONES,           "t.ones",            IR_VARIADIC, 1, 0, IR_PURE | IR_CONSTRUCTOR, "")
 OP(IR_OP_FULL,           "t.full",            IR_VARIADIC, 1, 0, IR_PURE | IR_CONSTRUCTOR, "")
-OP(IR_OP_ARANGE,         "t.arange",          1, 1, 0, IR_PURE | IR_CONSTRUCTOR, "")
+OP(IR_OP_ARANGE,         "t.arange",          IR_VARIADIC, 1, 0, IR_PURE | IR_CONSTRUCTOR, "")
 OP(IR_OP_EYE,            "t.eye",             1, 1, 0, IR_PURE | IR_CONSTRUCTOR, "")
 OP(IR_OP_RANDN,          "t.randn",           IR_VARIADIC, 1, 0, IR_RANDOM | IR_CONSTRUCTOR, "")
 OP(IR_OP_UNIFORM,        "t.uniform",         IR_VARIADIC, 1, 0, IR_RANDOM | IR_CONSTRUCTOR, "")

@@ -197,9 +197,11 @@ Test(parse, parallel_loops_with_schedule_nonzeros_and_consistency)
     Stmt **s = p->prog->stmts;
     cr_expect_eq(s[0]->iter, ITER_SCHEDULE);
     cr_expect_eq(s[0]->iter_expr->kind, EX_RANGE);
-    cr_expect_eq(s[0]->nsched_args, 2);
+    cr_expect_eq(s[0]->nsched_args, 3);
+    cr_expect_str_eq(s[0]->sched_args[0].name, "size");
     cr_expect_eq(s[0]->sched_args[1].value->kind, EX_LAMBDA);
-    cr_expect_eq(s[0]->sched_args[1].value->nparams, 2);
+    cr_expect_eq(s[0]->sched_args[1].value->nparams, 1);
+    cr_expect_eq(s[0]->sched_args[2].value->nparams, 2);
     cr_expect_eq(s[0]->consistency, CONS_BSP);
     cr_expect_eq(s[1]->iter, ITER_NONZEROS);
     cr_expect_eq(s[1]->nnames, 3);
