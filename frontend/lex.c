@@ -419,10 +419,7 @@ int lex_tokenize(const SrcFile *file, Arena *arena, DiagList *diags, Token **out
         }
     }
     push(&lx, TOK_EOF, lx.len, lx.len);
-    Token *toks = arena_copy(arena, lx.toks, (size_t)lx.ntoks, sizeof(Token));
-    int n = lx.ntoks;
-    free(lx.toks);
     free(lx.names);
-    *out = toks;
-    return n;
+    *out = lx.toks;
+    return lx.ntoks;
 }

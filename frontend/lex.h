@@ -100,7 +100,8 @@ struct Token {
     double float_value;  /* TOK_FLOAT */
 };
 
-/* Tokenizes the file into *out (arena memory, ending with TOK_EOF); returns the count. */
+/* Tokenizes the file into *out (ending with TOK_EOF; the caller frees it with free(): tokens are
+ * scratch, while the names and strings they point to live in the arena); returns the count. */
 int lex_tokenize(const SrcFile *file, Arena *arena, DiagList *diags, Token **out);
 /* How a token kind is written, for messages: "'+'", "identifier", "end of file". */
 const char *lex_kind_name(TokKind k);

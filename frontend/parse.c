@@ -1160,5 +1160,6 @@ Program *parse_program(const SrcFile *file, Arena *arena, DiagList *diags)
     }
     prog->nstmts = stmts.len;
     prog->stmts = (Stmt **)vec_to_arena(&stmts, arena);
+    free(p.toks);
     return prog;
 }

@@ -32,11 +32,11 @@ typedef struct ScopeEntry ScopeEntry;
 
 /* A Symbol with what only the checker needs. */
 struct SemaSym {
-    Symbol base;         /* first member: a Symbol * of ours points to a SemaSym */
-    int depth;           /* scope depth of the declaration (0: top level) */
-    bool has_value;      /* SYM_SIZE: the dimension it is known to equal */
+    Symbol base;    /* first member: a Symbol * of ours points to a SemaSym */
+    int depth;      /* scope depth of the declaration (0: top level) */
+    bool has_value; /* SYM_SIZE: the dimension it is known to equal */
     Dim value;
-    bool has_dim;        /* SYM_LET: an integer whose value is a known dimension (rows(X)) */
+    bool has_dim; /* SYM_LET: an integer whose value is a known dimension (rows(X)) */
     Dim dim;
     bool loop_dependent; /* declared in a parallel body; may differ between iterations */
     FnInfo *fn;          /* SYM_FN */
@@ -58,10 +58,11 @@ struct FnInfo {
     const char **generic; /* size names bound afresh at each call */
     Span *generic_spans;
     int ngeneric;
-    PtrVec calls;         /* CallEdge * */
+    PtrVec calls;           /* CallEdge * */
     int scc_index, scc_low; /* Tarjan's strongly connected components (recursion) */
     int component;
-    int visit;              /* last search that reached it */
+    int visit;      /* cycle_path: the search that reached it; latest_callee: 1, 2 */
+    FnInfo *latest; /* latest_callee's answer */
     bool on_stack, recursive;
 };
 
@@ -80,7 +81,7 @@ typedef struct {
 struct ScopeEntry {
     SemaSym *sym;
     Scope *scope;
-    ScopeEntry *shadowed;      /* the same name in an enclosing scope */
+    ScopeEntry *shadowed; /* the same name in an enclosing scope */
     ScopeEntry *next_in_scope;
 };
 
@@ -102,25 +103,25 @@ struct LoopCtx {
 /* The parallel for whose body is being checked. */
 typedef struct {
     Stmt *stmt;
-    int body_depth;       /* symbols declared at a smaller depth are outer state */
+    int body_depth;        /* symbols declared at a smaller depth are outer state */
     bool check_collisions; /* bsp with more than one iteration: same-element writes are errors */
-    int dependent_guards; /* enclosing if/while whose condition depends on a loop variable */
+    int dependent_guards;  /* enclosing if/while whose condition depends on a loop variable */
 } PforCtx;
 
 typedef struct {
     Program *prog;
     Arena *arena;
     DiagList *diags;
-    StrMap names;       /* name -> innermost ScopeEntry */
-    StrMap fns;         /* name -> FnInfo, every top-level fn */
-    StrMap top_decls;   /* name -> Span *: first top-level declaration (for "used before") */
+    StrMap names;     /* name -> innermost ScopeEntry */
+    StrMap fns;       /* name -> FnInfo, every top-level fn */
+    StrMap top_decls; /* name -> Span *: first top-level declaration (for "used before") */
     Scope *scope;
     PtrVec symbols;
-    PtrVec fn_list;     /* FnInfo *, in declaration order */
-    PtrVec top_calls;   /* TopCall * */
+    PtrVec fn_list;   /* FnInfo *, in declaration order */
+    PtrVec top_calls; /* TopCall * */
     LoopCtx *loop;
     PforCtx *pfor;
-    FnInfo *fn;         /* fn whose body is being checked */
+    FnInfo *fn; /* fn whose body is being checked */
 } Sema;
 
 /* ======================================================================================== */
@@ -333,8 +334,8 @@ static void declare(Sema *s, SemaSym *sym)
 {
     ScopeEntry *top = strmap_get(&s->names, sym->base.name);
     if (top && top->scope == s->scope) {
-        Diag *g = diag_error(s->diags, sym->base.decl_span, "redeclaration of '%s'",
-                             sym->base.name);
+        Diag *g =
+            diag_error(s->diags, sym->base.decl_span, "redeclaration of '%s'", sym->base.name);
         diag_note(s->diags, g, top->sym->base.decl_span, "previous declaration of '%s' (%s)",
                   sym->base.name, a_kind(top->sym->base.kind));
     }
@@ -365,19 +366,19 @@ static bool is_poison(const Type *t)
 
 static Dim dim_const(int64_t v)
 {
-    Dim d = {DIM_CONST, v, NULL};
+    Dim d = {.kind = DIM_CONST, .value = v};
     return d;
 }
 
 static Dim dim_named(const char *name)
 {
-    Dim d = {DIM_SYM, 0, name};
+    Dim d = {.kind = DIM_SYM, .sym = name};
     return d;
 }
 
 static Dim dim_any(void)
 {
-    Dim d = {DIM_ANY, 0, NULL};
+    Dim d = {.kind = DIM_ANY};
     return d;
 }
 
@@ -690,6 +691,10 @@ static void report_unknown(Sema *s, Span at, const char *name, bool call)
         diag_note(s->diags, g, *decl, "'%s' is declared here", name);
         return;
     }
+    if (s->diags->truncated) { /* past the error limit nothing is shown: spare the search */
+        diag_error(s->diags, at, "undeclared name '%s'", name);
+        return;
+    }
     PtrVec cands = {0};
     for (size_t i = 0; i < s->names.cap; i++)
         if (s->names.keys[i] && s->names.values[i])
@@ -701,9 +706,8 @@ static void report_unknown(Sema *s, Span at, const char *name, bool call)
         for (int i = 0; i < BI_COUNT; i++)
             vec_push(&cands, (void *)builtin_name((BuiltinId)i));
     /* one-letter names are too short for a misspelling to be told from another name */
-    const char *near = name[1] ? suggest_closest(name, (const char *const *)cands.items,
-                                                 cands.len)
-                               : NULL;
+    const char *near =
+        name[1] ? suggest_closest(name, (const char *const *)cands.items, cands.len) : NULL;
     vec_free(&cands);
     const char *what = call ? "call to undeclared function" : "undeclared name";
     if (!near) {
@@ -781,8 +785,8 @@ static Type check_name(Sema *s, Expr *e, const Type *expected)
         return sym->base.type;
     }
     if (sym || fn) {
-        Diag *g = diag_error(s->diags, e->span, "'%s' is a fn; call it as %s(...)", e->name,
-                             e->name);
+        Diag *g =
+            diag_error(s->diags, e->span, "'%s' is a fn; call it as %s(...)", e->name, e->name);
         if (fn)
             diag_note(s->diags, g, fn->sym->base.decl_span, "'%s' is declared here", e->name);
         return poison();
@@ -805,8 +809,9 @@ static Type elementwise2(Sema *s, Span at, const char *op, const Expr *ea, const
     if (!need_dense(s, ea, a, op) || !need_dense(s, eb, b, op))
         return poison();
     if (a->dtype == DT_BOOL && b->dtype == DT_BOOL) {
-        diag_error(s->diags, at, "%s needs numbers, saw %s and %s; convert with i64(...) or f64(...)",
-                   op, tstr(s, a), tstr(s, b));
+        diag_error(s->diags, at,
+                   "%s needs numbers, saw %s and %s; convert with i64(...) or f64(...)", op,
+                   tstr(s, a), tstr(s, b));
         return poison();
     }
     DType dt = combine_dtypes(s, at, op, a, b);
@@ -832,14 +837,15 @@ static Type check_matmul(Sema *s, Expr *e, const Type *a, const Type *b)
         return poison();
     }
     if (a->rank == 0 || b->rank == 0 || a->rank > 2 || b->rank > 2) {
-        diag_error(s->diags, e->span,
-                   "'@' multiplies vectors and matrices, saw %s @ %s%s", tstr(s, a), tstr(s, b),
+        diag_error(s->diags, e->span, "'@' multiplies vectors and matrices, saw %s @ %s%s",
+                   tstr(s, a), tstr(s, b),
                    (a->rank == 0 || b->rank == 0) ? "; use '*' to scale" : "");
         return poison();
     }
     if (a->dtype != b->dtype) {
-        diag_error(s->diags, e->span, "cannot mix %s and %s in '@': convert one of them, e.g. %s(...)",
-                   tstr(s, a), tstr(s, b), type_dtype_name(wider(a->dtype, b->dtype)));
+        diag_error(s->diags, e->span,
+                   "cannot mix %s and %s in '@': convert one of them, e.g. %s(...)", tstr(s, a),
+                   tstr(s, b), type_dtype_name(wider(a->dtype, b->dtype)));
         return poison();
     }
     Dim inner_a = a->dims[a->rank - 1], inner_b = b->dims[0];
@@ -952,6 +958,8 @@ static Type check_transpose(Sema *s, Expr *e)
 
 /* ---- indexing ---- */
 
+static bool known_dim(const Expr *e, Dim *out);
+
 /* The length of x[lo..hi] along a dimension of length d. */
 static Dim slice_length(Sema *s, const IndexItem *it, Dim d)
 {
@@ -966,6 +974,9 @@ static Dim slice_length(Sema *s, const IndexItem *it, Dim d)
             return dim_const(rd.value > lo ? rd.value - lo : 0);
         return dim_any();
     }
+    Dim named;
+    if (lo_known && lo == 0 && it->hi && !hi_known && known_dim(it->hi, &named))
+        return named; /* x[..n] */
     if (lo_known && hi_known) {
         if (rd.kind == DIM_CONST) {
             lo = lo < rd.value ? lo : rd.value;
@@ -1024,16 +1035,16 @@ static bool check_scalar_index(Sema *s, Expr *ix, const Type *t, Dim d, int axis
     Dim rd = resolve_dim(s, d);
     if (base && rd.kind == DIM_CONST && v >= rd.value) {
         diag_error(s->diags, ix->span,
-                   "index %" PRId64 " is out of range for dimension %d of %s (size %" PRId64 ")",
-                   v, axis, tstr(s, base), rd.value);
+                   "index %" PRId64 " is out of range for dimension %d of %s (size %" PRId64 ")", v,
+                   axis, tstr(s, base), rd.value);
         return false;
     }
     return true;
 }
 
 /* One index position; appends the dimensions it keeps to *out. */
-static bool check_index_item(Sema *s, Expr *e, IndexItem *it, const Type *base, int axis,
-                             Type *out, int *ngather)
+static bool check_index_item(Sema *s, Expr *e, IndexItem *it, const Type *base, int axis, Type *out,
+                             int *ngather)
 {
     Dim d = base ? base->dims[axis] : dim_any();
     switch (it->kind) {
@@ -1054,8 +1065,8 @@ static bool check_index_item(Sema *s, Expr *e, IndexItem *it, const Type *base, 
         return check_scalar_index(s, it->expr, &t, d, axis, base);
     if (t.sparse || !type_is_int(t.dtype)) {
         diag_error(s->diags, it->expr->span,
-                   "a tensor used as an index must hold integers (a gather), saw %s%s",
-                   tstr(s, &t), t.dtype == DT_BOOL ? "; for a mask use where(mask, x, 0)" : "");
+                   "a tensor used as an index must hold integers (a gather), saw %s%s", tstr(s, &t),
+                   t.dtype == DT_BOOL ? "; for a mask use where(mask, x, 0)" : "");
         return false;
     }
     if (++*ngather > 1) {
@@ -1091,8 +1102,8 @@ static Type check_index(Sema *s, Expr *e)
     int ngather = 0;
     bool items_ok = true;
     for (int i = 0; i < e->nitems; i++)
-        items_ok = check_index_item(s, e, &e->items[i], ok ? &base : NULL, i, &out, &ngather) &&
-                   items_ok;
+        items_ok =
+            check_index_item(s, e, &e->items[i], ok ? &base : NULL, i, &out, &ngather) && items_ok;
     if (!ok || !items_ok)
         return poison();
     for (int i = e->nitems; i < base.rank; i++)
@@ -1158,8 +1169,8 @@ static void report_keyword(Sema *s, Arg *a, BuiltinId id)
 {
     const BuiltinInfo *info = builtin_info(id);
     if (!info->keywords[0]) {
-        diag_error(s->diags, a->name_span, "'%s' takes no keyword arguments, saw '%s='",
-                   info->name, a->name);
+        diag_error(s->diags, a->name_span, "'%s' takes no keyword arguments, saw '%s='", info->name,
+                   a->name);
         return;
     }
     Buf list = {0};
@@ -1169,8 +1180,8 @@ static void report_keyword(Sema *s, Arg *a, BuiltinId id)
         else
             buf_putc(&list, *p);
     }
-    diag_error(s->diags, a->name_span, "'%s' has no keyword argument '%s'; expected %s",
-               info->name, a->name, buf_cstr(&list));
+    diag_error(s->diags, a->name_span, "'%s' has no keyword argument '%s'; expected %s", info->name,
+               a->name, buf_cstr(&list));
     buf_free(&list);
 }
 
@@ -1393,10 +1404,10 @@ static Type check_constructor(Sema *s, Expr *e, BuiltinId id, const Type *expect
             shape.rank = 1;
             int64_t lo, hi;
             if (npos == 2)
-                shape.dims[0] = literal_int(positional(e, 0), &lo) &&
-                                        literal_int(positional(e, 1), &hi)
-                                    ? dim_const(hi > lo ? hi - lo : 0)
-                                    : dim_any();
+                shape.dims[0] =
+                    literal_int(positional(e, 0), &lo) && literal_int(positional(e, 1), &hi)
+                        ? dim_const(hi > lo ? hi - lo : 0)
+                        : dim_any();
         }
         has_shape = true;
     } else if (has_shape) {
@@ -1513,8 +1524,8 @@ static bool axis_keyword(Sema *s, Expr *e, const Type *x, int *axis)
     if (is_poison(x))
         return false;
     if (k < -(int64_t)x->rank || k >= x->rank) {
-        diag_error(s->diags, a->value->span, "axis %" PRId64 " is out of range for %s (rank %d)",
-                   k, tstr(s, x), x->rank);
+        diag_error(s->diags, a->value->span, "axis %" PRId64 " is out of range for %s (rank %d)", k,
+                   tstr(s, x), x->rank);
         return false;
     }
     *axis = (int)(k < 0 ? k + x->rank : k);
@@ -1802,8 +1813,7 @@ static bool check_libsvm_path(Sema *s, Expr *e)
         return false;
     const char *ext = path_extension(path);
     if (!ext_is(ext, ".svm") && !ext_is(ext, ".libsvm")) {
-        diag_error(s->diags, a0->span, "load_libsvm reads .svm or .libsvm files, saw \"%s\"",
-                   path);
+        diag_error(s->diags, a0->span, "load_libsvm reads .svm or .libsvm files, saw \"%s\"", path);
         return false;
     }
     return true;
@@ -1826,9 +1836,9 @@ static bool check_wrt_entry(Sema *s, Expr *x, Type *out)
     x->sym = &sym->base;
     x->type = sym->base.type;
     if (sym->base.kind != SYM_PARAM && sym->base.kind != SYM_VAR) {
-        Diag *g = diag_error(s->diags, x->span,
-                             "grad differentiates by params and vars, but '%s' is %s", x->name,
-                             a_kind(sym->base.kind));
+        Diag *g =
+            diag_error(s->diags, x->span, "grad differentiates by params and vars, but '%s' is %s",
+                       x->name, a_kind(sym->base.kind));
         diag_note(s->diags, g, sym->base.decl_span, "'%s' declared here as %s", x->name,
                   kind_noun(sym->base.kind));
         return false;
@@ -1939,8 +1949,8 @@ static Type substitute(const FnInfo *f, const Type *t, const Dim *bound, const b
     return out;
 }
 
-static void report_argument(Sema *s, Expr *arg, FnInfo *f, int i, const Type *want,
-                            const Type *saw, int axis)
+static void report_argument(Sema *s, Expr *arg, FnInfo *f, int i, const Type *want, const Type *saw,
+                            int axis)
 {
     Diag *g = diag_error(s->diags, arg->span, "argument %d of '%s' must be %s, saw %s", i + 1,
                          f->sym->base.name, tstr(s, want), tstr(s, saw));
@@ -2237,9 +2247,9 @@ static void report_misfit(Sema *s, Span at, const char *context, const Type *t, 
 {
     bool convertible = t->rank > 0 && v->rank == t->rank && t->dtype != v->dtype &&
                        is_number(t->dtype) && is_number(v->dtype);
-    const char *hint = convertible ? arena_printf(s->arena, "; convert with %s(...)",
-                                                  type_dtype_name(t->dtype))
-                                   : "";
+    const char *hint =
+        convertible ? arena_printf(s->arena, "; convert with %s(...)", type_dtype_name(t->dtype))
+                    : "";
     Diag *g = diag_error(s->diags, at, "%s: expected %s, saw %s%s", context, tstr(s, t),
                          v->dtype == DT_STR ? "a string" : tstr(s, v), hint);
     if (axis >= 0 && axis < v->rank)
@@ -2247,8 +2257,8 @@ static void report_misfit(Sema *s, Span at, const char *context, const Type *t, 
     else if (axis >= 0)
         note_dim(s, g, t->dims[axis]);
     if (decl)
-        diag_note(s->diags, g, decl->base.decl_span, "'%s' is declared here as %s",
-                  decl->base.name, tstr(s, &decl->base.type));
+        diag_note(s->diags, g, decl->base.decl_span, "'%s' is declared here as %s", decl->base.name,
+                  tstr(s, &decl->base.type));
 }
 
 /* The type a declaration writes. Names that are neither configs nor bound size names are left
@@ -2382,7 +2392,8 @@ static void check_single_decl(Sema *s, Stmt *st)
         Fit fit = ok && !is_poison(&init) ? value_fits(s, &declared, &init, &axis) : FIT_OK;
         if (fit != FIT_OK)
             report_misfit(s, st->init->span,
-                          arena_printf(s->arena, "the initial value of '%s' does not match its type",
+                          arena_printf(s->arena,
+                                       "the initial value of '%s' does not match its type",
                                        b->name),
                           &declared, &init, axis, NULL);
     } else {
@@ -2440,14 +2451,17 @@ static void check_config(Sema *s, Stmt *st)
     st->sym = &sym->base;
 }
 
-/* let (a, b) = grad(...) or = (x, y). */
+/* let (a, b) = grad(...). */
 static void check_tuple_let(Sema *s, Stmt *st)
 {
     Expr *init = st->init;
     Type t = init ? check_expr(s, init, NULL) : poison();
     int n = st->nnames;
     const Type *types = NULL;
-    if (!init || (is_poison(&t) && !init->tuple_types)) {
+    if (init && init->kind == EX_TUPLE) {
+        diag_error(s->diags, init->span,
+                   "let (a, b) = ... unpacks the values of grad(...); write one let per value");
+    } else if (!init || (is_poison(&t) && !init->tuple_types)) {
         /* the initial value is in error: bind the names quietly */
     } else if (!init->tuple_types) {
         diag_error(s->diags, init->span, "expected a tuple of %d values to unpack, saw %s", n,
@@ -2484,9 +2498,10 @@ static void check_tuple_let(Sema *s, Stmt *st)
 /* The declared type of one name of input (X: T1, y: T2) = load_libsvm(path). */
 static Type libsvm_part_type(Sema *s, Stmt *st, int i, bool *ok)
 {
+    bool check_shape = *ok; /* no shape rules once the statement is known to be wrong */
     Binding *b = &st->names[i];
     if (!b->type) {
-        Type t = i == 0 ? tensor1(DT_F64, dim_any()) : tensor1(DT_F64, dim_any());
+        Type t = tensor1(DT_F64, dim_any()); /* the labels: f64[?]; the matrix: csr f64[?, ?] */
         if (i == 0) {
             t.rank = 2;
             t.sparse = true;
@@ -2497,7 +2512,9 @@ static Type libsvm_part_type(Sema *s, Stmt *st, int i, bool *ok)
     bool type_ok = true;
     Type t = type_from_syntax(s, b->type, &type_ok);
     bind_fresh_sizes(s, st, b->type, &t, true);
-    if (type_ok && i == 0 && t.rank != 2) {
+    if (!check_shape) {
+        /* the names are still declared, with their written types */
+    } else if (type_ok && i == 0 && t.rank != 2) {
         diag_error(s->diags, b->type->span,
                    "the matrix read by load_libsvm must have rank 2 (e.g. csr f64[n, d]), saw %s",
                    tstr(s, &t));
@@ -2523,7 +2540,6 @@ static void check_tuple_input(Sema *s, Stmt *st)
                      !lookup(s, init->name);
     bool ok = true;
     if (init && !is_libsvm) {
-        check_expr(s, init, NULL);
         diag_error(s->diags, init->span,
                    "an input of several names is read with load_libsvm(path), saw another "
                    "expression");
@@ -2692,8 +2708,7 @@ static void check_parallel_write(Sema *s, Stmt *st, SemaSym *sym)
         return;
     }
     if (g)
-        diag_note(s->diags, g, sym->base.decl_span, "'%s' is declared outside the loop here",
-                  name);
+        diag_note(s->diags, g, sym->base.decl_span, "'%s' is declared outside the loop here", name);
 }
 
 /* Whether sym may be assigned at all; reports why not. */
@@ -2847,7 +2862,8 @@ static void check_assert(Sema *s, Expr *e)
 
 static void report_statement_call_in_parallel(Sema *s, Expr *e, BuiltinId id)
 {
-    const char *why = id == BI_PRINT ? "iterations run concurrently, so the output order is undefined"
+    const char *why = id == BI_PRINT
+                          ? "iterations run concurrently, so the output order is undefined"
                       : id == BI_SAVE ? "every iteration would write the file"
                                       : "metrics are recorded once per step of the outermost loop";
     Diag *g = diag_error(s->diags, e->name_span, "'%s' is not allowed in a parallel for body: %s",
@@ -3003,8 +3019,7 @@ static void check_jump(Sema *s, Stmt *st)
 static void check_misplaced_return(Sema *s, Stmt *st)
 {
     if (s->pfor) {
-        Diag *g = diag_error(s->diags, st->span,
-                             "'return' is not allowed in a parallel for body");
+        Diag *g = diag_error(s->diags, st->span, "'return' is not allowed in a parallel for body");
         diag_note(s->diags, g, s->pfor->stmt->keyword_span, "the parallel for is here");
     } else {
         diag_error(s->diags, st->span, "'return' outside of a fn body");
@@ -3025,8 +3040,7 @@ static void check_staleness(Sema *s, Stmt *st)
         return;
     int64_t v = 0;
     bool ok = literal_int(e, &v) && v >= 0;
-    if (!ok && e->kind == EX_NAME && e->sym && e->sym->kind == SYM_CONFIG &&
-        type_is_int(t.dtype))
+    if (!ok && e->kind == EX_NAME && e->sym && e->sym->kind == SYM_CONFIG && type_is_int(t.dtype))
         ok = !e->sym->config_value || !literal_int(e->sym->config_value, &v) || v >= 0;
     if (!ok)
         diag_error(s->diags, e->span,
@@ -3043,16 +3057,15 @@ static void check_lambda(Sema *s, Expr *e, int arity, const char *what)
             check_value(s, e, NULL);
         diag_error(s->diags, e->span, "%s= takes a lambda of %d variable%s (%s), saw %s", what,
                    arity, arity == 1 ? "" : "s", form,
-                   e->kind != EX_LAMBDA
-                       ? "an expression"
-                       : arena_printf(s->arena, "a lambda of %d", e->nparams));
+                   e->kind != EX_LAMBDA ? "an expression"
+                                        : arena_printf(s->arena, "a lambda of %d", e->nparams));
         return;
     }
     push_scope(s);
     for (int i = 0; i < e->nparams; i++) {
         Binding *b = &e->params[i];
-        SemaSym *p = new_symbol(s, SYM_LAMBDA_PARAM, b->name, b->span, NULL,
-                                scalar_of(DT_I64, true));
+        SemaSym *p =
+            new_symbol(s, SYM_LAMBDA_PARAM, b->name, b->span, NULL, scalar_of(DT_I64, true));
         declare(s, p);
         b->sym = &p->base;
     }
@@ -3298,7 +3311,8 @@ static void check_stmt(Sema *s, Stmt *st)
         if (top)
             check_fn(s, st);
         else
-            diag_error(s->diags, st->keyword_span, "fn declarations are only allowed at the top level");
+            diag_error(s->diags, st->keyword_span,
+                       "fn declarations are only allowed at the top level");
         return;
     case ST_ASSIGN:
         check_assign(s, st);
@@ -3356,8 +3370,8 @@ static void add_generic(Sema *s, FnInfo *f, PtrVec *names, PtrVec *spans, const 
 
 /* A parameter or return type of a fn. A dimension name is a config or a size name bound by a
  * top-level declaration above the fn, or else a size name bound afresh by each call. */
-static Type signature_type(Sema *s, FnInfo *f, const TypeSyntax *ts, StrMap *configs,
-                           StrMap *sizes, PtrVec *names, PtrVec *spans, bool is_param)
+static Type signature_type(Sema *s, FnInfo *f, const TypeSyntax *ts, StrMap *configs, StrMap *sizes,
+                           PtrVec *names, PtrVec *spans, bool is_param)
 {
     if (!ts)
         return poison();
@@ -3374,9 +3388,9 @@ static Type signature_type(Sema *s, FnInfo *f, const TypeSyntax *ts, StrMap *con
         Stmt *config = strmap_get(configs, d->name);
         int64_t v;
         if (config && config->init && !literal_int(config->init, &v)) {
-            Diag *g = diag_error(s->diags, d->span,
-                                 "config '%s' is used as a dimension, so it must be an integer",
-                                 d->name);
+            Diag *g =
+                diag_error(s->diags, d->span,
+                           "config '%s' is used as a dimension, so it must be an integer", d->name);
             diag_note(s->diags, g, config->names[0].span, "'%s' is declared here", d->name);
         }
         if (config || strmap_get(sizes, d->name))
@@ -3414,8 +3428,7 @@ static void collect_fn(Sema *s, Stmt *st, StrMap *configs, StrMap *sizes)
     st->sym = &f->sym->base;
     st->names[0].sym = &f->sym->base;
     if (builtin_lookup(name) != BI_NONE)
-        diag_error(s->diags, st->names[0].span, "fn '%s' has the name of a builtin function",
-                   name);
+        diag_error(s->diags, st->names[0].span, "fn '%s' has the name of a builtin function", name);
     if (!strmap_get(&s->fns, name))
         strmap_put(&s->fns, name, f);
     vec_push(&s->fn_list, f);
@@ -3423,8 +3436,8 @@ static void collect_fn(Sema *s, Stmt *st, StrMap *configs, StrMap *sizes)
     f->nparams = st->nfn_params;
     f->params = ARENA_ARRAY(s->arena, Type, st->nfn_params + 1);
     for (int i = 0; i < st->nfn_params; i++)
-        f->params[i] = signature_type(s, f, st->fn_params[i].type, configs, sizes, &names, &spans,
-                                      true);
+        f->params[i] =
+            signature_type(s, f, st->fn_params[i].type, configs, sizes, &names, &spans, true);
     if (st->ret_type) {
         f->ret = signature_type(s, f, st->ret_type, configs, sizes, &names, &spans, false);
         f->has_ret = true;
@@ -3522,7 +3535,10 @@ static void report_cycle(Sema *s, FnInfo **members, int n, int component)
         Buf names = {0};
         for (int i = 0; i < path.len; i++) {
             CallEdge *c = path.items[(i + path.len - 1) % path.len];
-            buf_printf(&names, "%s'%s'", i == 0 ? "" : i == path.len - 1 ? " and " : ", ",
+            buf_printf(&names, "%s'%s'",
+                       i == 0              ? ""
+                       : i == path.len - 1 ? " and "
+                                           : ", ",
                        c->callee->sym->base.name);
         }
         g = diag_error(s->diags, first->sym->base.decl_span,
@@ -3591,31 +3607,37 @@ static void check_recursion(Sema *s)
     vec_free(&t.stack);
 }
 
-/* A fn reachable from f declared after `before` (so not yet there at a top-level call). */
-static FnInfo *late_callee(FnInfo *f, uint32_t before, int epoch)
+/* The fn declared last among those f reaches through calls (NULL when it calls none);
+ * memoised, so every top-level call is checked in time linear in the call graph. */
+static FnInfo *latest_callee(FnInfo *f)
 {
-    f->visit = epoch;
+    if (f->visit == 2 || f->visit == 1) /* done, or on a recursion cycle (reported already) */
+        return f->latest;
+    f->visit = 1;
+    FnInfo *latest = NULL;
     for (int i = 0; i < f->calls.len; i++) {
         FnInfo *g = ((CallEdge *)f->calls.items[i])->callee;
-        if (g->visit == epoch)
-            continue;
-        if (g->decl->span.begin > before)
-            return g;
-        FnInfo *late = late_callee(g, before, epoch);
-        if (late)
-            return late;
+        FnInfo *via = latest_callee(g);
+        if (!latest || g->decl->span.begin > latest->decl->span.begin)
+            latest = g;
+        if (via && via->decl->span.begin > latest->decl->span.begin)
+            latest = via;
     }
-    return NULL;
+    f->latest = latest;
+    f->visit = 2;
+    return latest;
 }
 
 static void check_top_call_order(Sema *s)
 {
+    for (int i = 0; i < s->fn_list.len; i++)
+        ((FnInfo *)s->fn_list.items[i])->visit = 0;
     for (int i = 0; i < s->top_calls.len; i++) {
         TopCall *c = s->top_calls.items[i];
         if (c->fn->recursive)
             continue;
-        FnInfo *late = late_callee(c->fn, c->at.begin, i + 1);
-        if (!late)
+        FnInfo *late = latest_callee(c->fn);
+        if (!late || late->decl->span.begin < c->at.begin)
             continue;
         Diag *g = diag_error(s->diags, c->at,
                              "'%s' is called here, but '%s', which it calls, is declared only "

@@ -26,10 +26,13 @@ typedef enum { DIM_CONST, DIM_SYM, DIM_ANY } DimKind;
 typedef struct Dim Dim;
 typedef struct Type Type;
 
+/* 16 bytes: a Type is embedded in every expression and IR value, so its size matters. */
 struct Dim {
     DimKind kind;
-    int64_t value;   /* DIM_CONST */
-    const char *sym; /* DIM_SYM: size or config name (arena-owned, compare with strcmp) */
+    union {
+        int64_t value;   /* DIM_CONST */
+        const char *sym; /* DIM_SYM: size or config name (arena-owned, compare with strcmp) */
+    };
 };
 
 enum { TYPE_MAX_RANK = 4 };

@@ -79,6 +79,7 @@ Test(lex, numbers_with_separators_exponents_and_ranges)
     cr_expect_eq(t[5].kind, TOK_P_DOTDOT);
     cr_expect_eq(t[6].kind, TOK_IDENT);
     cr_expect_eq(t[7].kind, TOK_EOF);
+    free(t);
     diag_free(&d);
     arena_free(&a);
     src_free(&f);
@@ -101,6 +102,7 @@ Test(lex, identifiers_are_interned_and_keywords_recognised)
     cr_expect_eq(t[3].kind, TOK_KW_F32);
     cr_expect_eq(t[4].kind, TOK_IDENT, "csr is contextual, not a keyword");
     cr_expect_eq(t[5].kind, TOK_P_DOT_T);
+    free(t);
     diag_free(&d);
     arena_free(&a);
     src_free(&f);

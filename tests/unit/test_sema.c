@@ -120,8 +120,7 @@ Test(sema, comparisons_give_bool_and_logic_needs_bool)
 Test(sema, conversions_change_the_dtype)
 {
     expect_type(VEC "let k = i32(x)", "k", "i32[n]");
-    expect_type("input S: csr f64[m, n] = load(\"s.mtx\")\nlet T = f32(S)", "T",
-                "csr f32[m, n]");
+    expect_type("input S: csr f64[m, n] = load(\"s.mtx\")\nlet T = f32(S)", "T", "csr f32[m, n]");
 }
 
 Test(sema, integer_to_negative_power_is_an_error)
@@ -207,8 +206,8 @@ Test(sema, constructors_take_the_expected_type)
 
 Test(sema, load_libsvm_gives_the_declared_types)
 {
-    Checked *c = check_text(
-        "input (A: csr f32[n, d], b: f32[n]) = load_libsvm(\"a.svm\")\nlet p = A @ zeros(d, dtype=f32)");
+    Checked *c = check_text("input (A: csr f32[n, d], b: f32[n]) = load_libsvm(\"a.svm\")\nlet p = "
+                            "A @ zeros(d, dtype=f32)");
     cr_assert_not_null(c->prog, "%s", buf_cstr(&c->rendered));
     Expr *init = c->prog->stmts[0]->init;
     cr_assert_eq(init->ntuple, 2);
@@ -319,14 +318,14 @@ Test(sema, fn_size_names_are_bound_per_call)
 Test(sema, recursion_is_found_through_the_call_graph)
 {
     expect_errors("fn f(x: f64) -> f64 {\n  return f(x)\n}", 1, "fn 'f' calls itself");
-    expect_errors("fn a(x: f64) -> f64 {\n  return b(x)\n}\nfn b(x: f64) -> f64 {\n  return a(x)\n}",
-                  1, "fns 'a' and 'b' call each other");
+    expect_errors(
+        "fn a(x: f64) -> f64 {\n  return b(x)\n}\nfn b(x: f64) -> f64 {\n  return a(x)\n}", 1,
+        "fns 'a' and 'b' call each other");
 }
 
 Test(sema, fn_return_type_must_match)
 {
-    expect_errors("fn g(x: f64[k]) -> f64[k] {\n  return sum(x)\n}", 1,
-                  "expected f64[k], saw f64");
+    expect_errors("fn g(x: f64[k]) -> f64[k] {\n  return sum(x)\n}", 1, "expected f64[k], saw f64");
 }
 
 /* ---- grad ---- */
@@ -426,8 +425,10 @@ Test(sema, schedule_arguments)
     Checked *c = check_text(buf);
     cr_expect_not_null(c->prog, "%s", buf_cstr(&c->rendered));
     checked_free(c);
-    snprintf(buf, sizeof buf, "%sparallel for j in schedule(0..d, conflict=|j| w[j] > 0.0) {\n"
-                              "  w[j] = 0.0\n}", head);
+    snprintf(buf, sizeof buf,
+             "%sparallel for j in schedule(0..d, conflict=|j| w[j] > 0.0) {\n"
+             "  w[j] = 0.0\n}",
+             head);
     expect_errors(buf, 1, "conflict= takes a lambda of 2 variables");
     snprintf(buf, sizeof buf, "%sparallel for j in schedule(0..d, sz=4) {\n  w[j] = 0.0\n}", head);
     expect_errors(buf, 1, "unknown schedule argument 'sz'");
@@ -435,7 +436,65 @@ Test(sema, schedule_arguments)
 
 /* ---- the samples ---- */
 
-Test(sema, every_sample_checks)
+static void expect_typed_expr(const Expr *e, const char *where);
+
+static void expect_typed_block(const Block *b, const char *where);
+
+/* Every expression that denotes a value has a dtype; only tuples, statement calls and the
+ * dtype name of dtype= have none. */
+static void expect_typed_expr(const Expr *e, const char *where)
+{
+    if (!e)
+        return;
+    bool statement = e->kind == EX_CALL && e->builtin != BI_NONE &&
+                     builtin_info((BuiltinId)e->builtin)->kind == BK_STATEMENT;
+    bool valueless = e->kind == EX_TUPLE || (e->kind == EX_CALL && e->tuple_types) || statement;
+    cr_expect(valueless || e->type.dtype != DT_NONE, "%s: untyped expression at byte %u", where,
+              (unsigned)e->span.begin);
+    if (e->kind == EX_CALL && e->builtin == BI_NONE)
+        cr_expect_not_null(e->sym, "%s: call without a symbol at byte %u", where,
+                           (unsigned)e->span.begin);
+    if (e->kind == EX_LAMBDA) {
+        expect_typed_expr(e->lhs, where);
+        return;
+    }
+    expect_typed_expr(e->lhs, where);
+    expect_typed_expr(e->rhs, where);
+    for (int i = 0; i < e->nargs; i++)
+        if (!e->args[i].name || strcmp(e->args[i].name, "dtype") != 0)
+            expect_typed_expr(e->args[i].value, where);
+    for (int i = 0; i < e->nitems; i++) {
+        expect_typed_expr(e->items[i].expr, where);
+        expect_typed_expr(e->items[i].lo, where);
+        expect_typed_expr(e->items[i].hi, where);
+    }
+    for (int i = 0; i < e->nelems; i++)
+        expect_typed_expr(e->elems[i], where);
+}
+
+static void expect_typed_stmt(const Stmt *st, const char *where)
+{
+    expect_typed_expr(st->init, where);
+    expect_typed_expr(st->target, where);
+    expect_typed_expr(st->expr, where);
+    expect_typed_expr(st->lo, where);
+    expect_typed_expr(st->hi, where);
+    expect_typed_expr(st->iter_expr, where);
+    for (int i = 0; i < st->nsched_args; i++)
+        expect_typed_expr(st->sched_args[i].value, where);
+    for (int i = 0; i < st->nnames; i++)
+        cr_expect_not_null(st->names[i].sym, "%s: '%s' has no symbol", where, st->names[i].name);
+    expect_typed_block(&st->body, where);
+    expect_typed_block(&st->else_body, where);
+}
+
+static void expect_typed_block(const Block *b, const char *where)
+{
+    for (int i = 0; i < b->nstmts; i++)
+        expect_typed_stmt(b->stmts[i], where);
+}
+
+Test(sema, every_sample_checks_and_every_expression_is_typed)
 {
     const char *samples[] = {"samples/lasso.dml", "samples/kmeans.dml", "samples/logreg.dml",
                              "samples/mf.dml",    "samples/mlp.dml",    "samples/ridge.dml"};
@@ -452,9 +511,34 @@ Test(sema, every_sample_checks)
         Buf out = {0};
         diag_render(&d, &out);
         cr_expect_not_null(p, "%s:\n%s", samples[i], buf_cstr(&out));
+        for (int k = 0; p && k < p->nstmts; k++)
+            expect_typed_stmt(p->stmts[k], samples[i]);
         buf_free(&out);
         diag_free(&d);
         arena_free(&a);
         src_free(&f);
     }
+}
+
+Test(sema, every_expression_of_a_varied_program_is_typed)
+{
+    const char *src =
+        "config k = 3\nconfig path = \"x.csv\"\ninput X: f32[n, d] = load(path)\n"
+        "input idx: i64[m] = load(\"i.npy\")\n"
+        "input (S: csr f64[r, c], lab: f64[r]) = load_libsvm(\"a.svm\")\n"
+        "param W: f32[d, k] = randn((d, k), scale=0.1, seed=1)\nvar acc: f32[d] = zeros\n"
+        "fn lin(a: f32[q, d], w: f32[d, k]) -> f32[q, k] {\n  let z = a @ w\n  return z\n}\n"
+        "let a = lin(X[idx], W)\nlet b = reshape(X[0, 1..3], (1, 2))\nlet s = S @ lab[..c]\n"
+        "let (gW, gacc) = grad(sum(lin(X, W)), wrt=(W, acc))\n"
+        "parallel for j in schedule(0..d, size=2, priority=|j| f64(acc[j]) + 1.0,\n"
+        "                           conflict=|j, k2| j == k2) {\n  acc[j] = sum(X[:, j])\n}\n"
+        "var t: f64 = 0.0\nparallel for (i, jj, v) in nonzeros(S) consistency ssp(2) {\n"
+        "  t += v * lab[i]\n}\nfor e in 0..k {\n  if t > 1.0 {\n    break\n  }\n"
+        "  log(t = t, n = count_nonzero(acc))\n}\nprint(\"done\", a, b, s)\n"
+        "save(acc, \"out/acc.npy\")\nassert(t >= 0.0, \"nonnegative\")\n";
+    Checked *c = check_text(src);
+    cr_assert_not_null(c->prog, "%s", buf_cstr(&c->rendered));
+    for (int k = 0; k < c->prog->nstmts; k++)
+        expect_typed_stmt(c->prog->stmts[k], "program");
+    checked_free(c);
 }
