@@ -40,13 +40,13 @@ typedef struct {
     Arena *arena;
     DiagList *diags;
     IrBuilder b;
-    IrValue **values;        /* by Symbol.id: the value of a let, input, loop variable, ... */
-    const char **resources;  /* by Symbol.id: the state symbol of a param or var */
-    Type *resource_types;    /* by Symbol.id: its declared IR type */
-    int block_depth;         /* 0 while lowering top-level statements */
+    IrValue **values;       /* by Symbol.id: the value of a let, input, loop variable, ... */
+    const char **resources; /* by Symbol.id: the state symbol of a param or var */
+    Type *resource_types;   /* by Symbol.id: its declared IR type */
+    int block_depth;        /* 0 while lowering top-level statements */
     int nlocal_vars;
     int inline_depth;
-    const DimSubst *subst;   /* the sizes of the fn being inlined */
+    const DimSubst *subst; /* the sizes of the fn being inlined */
     bool failed;
 } Lowerer;
 
@@ -56,7 +56,8 @@ static void lower_block(Lowerer *L, Block *b);
 
 /* ---- diagnostics, locations, types ---- */
 
-static void unsupported(Lowerer *L, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void unsupported(Lowerer *L, Span at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void unsupported(Lowerer *L, Span at, const char *fmt, ...)
 {
@@ -223,9 +224,15 @@ static Literal literal_value(const Expr *e)
 static IrValue *const_literal(Lowerer *L, Span at, Literal lit, DType d)
 {
     if (type_is_float(d))
-        return const_float(L, at, d, lit.kind == LIT_FLOAT ? lit.f : lit.kind == LIT_INT ? (double)lit.i : lit.b);
+        return const_float(L, at, d,
+                           lit.kind == LIT_FLOAT ? lit.f
+                           : lit.kind == LIT_INT ? (double)lit.i
+                                                 : lit.b);
     if (d == DT_BOOL)
-        return const_bool(L, at, lit.kind == LIT_BOOL ? lit.b : lit.kind == LIT_INT ? lit.i != 0 : lit.f != 0);
+        return const_bool(L, at,
+                          lit.kind == LIT_BOOL  ? lit.b
+                          : lit.kind == LIT_INT ? lit.i != 0
+                                                : lit.f != 0);
     if (lit.kind == LIT_FLOAT) /* a float literal where an integer is wanted: convert at run time */
         return cast_to(L, at, const_float(L, at, DT_F64, lit.f), d);
     return const_int(L, at, d, lit.kind == LIT_INT ? lit.i : lit.b);
@@ -519,21 +526,36 @@ static IrValue *lower_index(Lowerer *L, Expr *e)
 static IrOpcode binary_opcode(OpKind op)
 {
     switch (op) {
-    case OP_ADD: return IR_OP_ADD;
-    case OP_SUB: return IR_OP_SUB;
-    case OP_MUL: return IR_OP_MUL;
-    case OP_DIV: return IR_OP_DIV;
-    case OP_MOD: return IR_OP_MOD;
-    case OP_POW: return IR_OP_POW;
-    case OP_EQ: return IR_OP_EQ;
-    case OP_NE: return IR_OP_NE;
-    case OP_LT: return IR_OP_LT;
-    case OP_LE: return IR_OP_LE;
-    case OP_GT: return IR_OP_GT;
-    case OP_GE: return IR_OP_GE;
-    case OP_AND: return IR_OP_AND;
-    case OP_OR: return IR_OP_OR;
-    default: UNREACHABLE();
+    case OP_ADD:
+        return IR_OP_ADD;
+    case OP_SUB:
+        return IR_OP_SUB;
+    case OP_MUL:
+        return IR_OP_MUL;
+    case OP_DIV:
+        return IR_OP_DIV;
+    case OP_MOD:
+        return IR_OP_MOD;
+    case OP_POW:
+        return IR_OP_POW;
+    case OP_EQ:
+        return IR_OP_EQ;
+    case OP_NE:
+        return IR_OP_NE;
+    case OP_LT:
+        return IR_OP_LT;
+    case OP_LE:
+        return IR_OP_LE;
+    case OP_GT:
+        return IR_OP_GT;
+    case OP_GE:
+        return IR_OP_GE;
+    case OP_AND:
+        return IR_OP_AND;
+    case OP_OR:
+        return IR_OP_OR;
+    default:
+        UNREACHABLE();
     }
 }
 
@@ -590,47 +612,88 @@ static IrValue *lower_unary(Lowerer *L, Expr *e)
 static IrOpcode builtin_opcode(BuiltinId id)
 {
     switch (id) {
-    case BI_SUM: return IR_OP_SUM;
-    case BI_MEAN: return IR_OP_MEAN;
-    case BI_MAX: return IR_OP_MAX;
-    case BI_MIN: return IR_OP_MIN;
-    case BI_ARGMAX: return IR_OP_ARGMAX;
-    case BI_ARGMIN: return IR_OP_ARGMIN;
-    case BI_COUNT_NONZERO: return IR_OP_COUNT_NONZERO;
-    case BI_NORM: return IR_OP_NORM;
-    case BI_LOGSUMEXP: return IR_OP_LOGSUMEXP;
-    case BI_ABS: return IR_OP_ABS;
-    case BI_EXP: return IR_OP_EXP;
-    case BI_LOG: return IR_OP_LOG;
-    case BI_LOG1P: return IR_OP_LOG1P;
-    case BI_SQRT: return IR_OP_SQRT;
-    case BI_SIGMOID: return IR_OP_SIGMOID;
-    case BI_TANH: return IR_OP_TANH;
-    case BI_RELU: return IR_OP_RELU;
-    case BI_SIGN: return IR_OP_SIGN;
-    case BI_FLOOR: return IR_OP_FLOOR;
-    case BI_CEIL: return IR_OP_CEIL;
-    case BI_ROUND: return IR_OP_ROUND;
-    case BI_MAXIMUM: return IR_OP_MAXIMUM;
-    case BI_MINIMUM: return IR_OP_MINIMUM;
-    case BI_CLIP: return IR_OP_CLIP;
-    case BI_WHERE: return IR_OP_WHERE;
-    case BI_SOFT_THRESHOLD: return IR_OP_SOFT_THRESHOLD;
-    case BI_DOT: return IR_OP_DOT;
-    case BI_SOFTMAX: return IR_OP_SOFTMAX;
-    case BI_ZEROS: return IR_OP_ZEROS;
-    case BI_ONES: return IR_OP_ONES;
-    case BI_FULL: return IR_OP_FULL;
-    case BI_ARANGE: return IR_OP_ARANGE;
-    case BI_EYE: return IR_OP_EYE;
-    case BI_RANDN: return IR_OP_RANDN;
-    case BI_UNIFORM: return IR_OP_UNIFORM;
-    case BI_RANDINT: return IR_OP_RANDINT;
-    case BI_ROWS: return IR_OP_ROWS;
-    case BI_COLS: return IR_OP_COLS;
-    case BI_LEN: return IR_OP_LEN;
-    case BI_NNZ: return IR_OP_NNZ;
-    default: return IR_OP_COUNT;
+    case BI_SUM:
+        return IR_OP_SUM;
+    case BI_MEAN:
+        return IR_OP_MEAN;
+    case BI_MAX:
+        return IR_OP_MAX;
+    case BI_MIN:
+        return IR_OP_MIN;
+    case BI_ARGMAX:
+        return IR_OP_ARGMAX;
+    case BI_ARGMIN:
+        return IR_OP_ARGMIN;
+    case BI_COUNT_NONZERO:
+        return IR_OP_COUNT_NONZERO;
+    case BI_NORM:
+        return IR_OP_NORM;
+    case BI_LOGSUMEXP:
+        return IR_OP_LOGSUMEXP;
+    case BI_ABS:
+        return IR_OP_ABS;
+    case BI_EXP:
+        return IR_OP_EXP;
+    case BI_LOG:
+        return IR_OP_LOG;
+    case BI_LOG1P:
+        return IR_OP_LOG1P;
+    case BI_SQRT:
+        return IR_OP_SQRT;
+    case BI_SIGMOID:
+        return IR_OP_SIGMOID;
+    case BI_TANH:
+        return IR_OP_TANH;
+    case BI_RELU:
+        return IR_OP_RELU;
+    case BI_SIGN:
+        return IR_OP_SIGN;
+    case BI_FLOOR:
+        return IR_OP_FLOOR;
+    case BI_CEIL:
+        return IR_OP_CEIL;
+    case BI_ROUND:
+        return IR_OP_ROUND;
+    case BI_MAXIMUM:
+        return IR_OP_MAXIMUM;
+    case BI_MINIMUM:
+        return IR_OP_MINIMUM;
+    case BI_CLIP:
+        return IR_OP_CLIP;
+    case BI_WHERE:
+        return IR_OP_WHERE;
+    case BI_SOFT_THRESHOLD:
+        return IR_OP_SOFT_THRESHOLD;
+    case BI_DOT:
+        return IR_OP_DOT;
+    case BI_SOFTMAX:
+        return IR_OP_SOFTMAX;
+    case BI_ZEROS:
+        return IR_OP_ZEROS;
+    case BI_ONES:
+        return IR_OP_ONES;
+    case BI_FULL:
+        return IR_OP_FULL;
+    case BI_ARANGE:
+        return IR_OP_ARANGE;
+    case BI_EYE:
+        return IR_OP_EYE;
+    case BI_RANDN:
+        return IR_OP_RANDN;
+    case BI_UNIFORM:
+        return IR_OP_UNIFORM;
+    case BI_RANDINT:
+        return IR_OP_RANDINT;
+    case BI_ROWS:
+        return IR_OP_ROWS;
+    case BI_COLS:
+        return IR_OP_COLS;
+    case BI_LEN:
+        return IR_OP_LEN;
+    case BI_NNZ:
+        return IR_OP_NNZ;
+    default:
+        return IR_OP_COUNT;
     }
 }
 
@@ -1039,8 +1102,8 @@ static void lower_state_decl(Lowerer *L, Stmt *s)
         return;
     Type declared = ir_type(L, &sym->type);
     IrValue *init = lower_to_type(L, s->init, &declared);
-    IrOp *op = emit_op(L, s->span, s->kind == ST_PARAM ? IR_OP_STATE_PARAM : IR_OP_STATE_VAR,
-                       &init, 1, NULL, 0);
+    IrOp *op = emit_op(L, s->span, s->kind == ST_PARAM ? IR_OP_STATE_PARAM : IR_OP_STATE_VAR, &init,
+                       1, NULL, 0);
     const char *name = resource_name(L, sym);
     ir_set_symbol(L->module, op, "sym", name);
     ir_set_type(L->module, op, "type", declared);
@@ -1099,8 +1162,8 @@ static void lower_whole_assign(Lowerer *L, Stmt *s, const Symbol *sym)
         return;
     }
     IrValue *operands[2] = {read_state(L, at, sym), v};
-    IrValue *updated = emit(L, at, s->assign_op == ASSIGN_MUL ? IR_OP_MUL : IR_OP_DIV, operands,
-                            2, *rt);
+    IrValue *updated =
+        emit(L, at, s->assign_op == ASSIGN_MUL ? IR_OP_MUL : IR_OP_DIV, operands, 2, *rt);
     emit_state_op(L, at, IR_OP_STATE_WRITE, res, &updated, 1);
 }
 
@@ -1118,8 +1181,8 @@ static void lower_indexed_assign(Lowerer *L, Stmt *s, const Symbol *sym)
         return;
     }
     if (s->assign_op == ASSIGN_MUL || s->assign_op == ASSIGN_DIV) {
-        IrValue *part = emit_selection(L, at, read_state(L, at, sym), &p,
-                                       ir_type(L, &s->target->type));
+        IrValue *part =
+            emit_selection(L, at, read_state(L, at, sym), &p, ir_type(L, &s->target->type));
         IrValue *operands[2] = {part, v};
         v = emit(L, at, s->assign_op == ASSIGN_MUL ? IR_OP_MUL : IR_OP_DIV, operands, 2,
                  part->type);

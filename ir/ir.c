@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const IrOpInfo op_infos[IR_OP_COUNT] = {
-#define OP(ENUM, NAME, NOPERANDS, NRESULTS, NREGIONS, FLAGS, ATTRS) \
+#define OP(ENUM, NAME, NOPERANDS, NRESULTS, NREGIONS, FLAGS, ATTRS)                                \
     [ENUM] = {NAME, NOPERANDS, NRESULTS, NREGIONS, FLAGS, ATTRS},
 #include "ir/ops.h"
 };

@@ -1,4 +1,5 @@
-/* ir.h: the dataflow IR: ops over SSA values, regions for loops, a builder, printer, reader, verifier.
+/* ir.h: the dataflow IR: ops over SSA values, regions for loops, a builder, printer, reader,
+ * verifier.
  *
  * A module is one top-level region. A region is a single block: typed block arguments and a list
  * of ops (control flow is structured, so no region needs more than one block). An op has operand
@@ -50,9 +51,9 @@ typedef enum {
 } IrOpcode;
 
 typedef struct {
-    const char *name;  /* "t.add" */
-    int noperands;     /* or IR_VARIADIC */
-    int nresults;      /* or IR_VARIADIC */
+    const char *name; /* "t.add" */
+    int noperands;    /* or IR_VARIADIC */
+    int nresults;     /* or IR_VARIADIC */
     int nregions;
     unsigned flags;
     const char *attrs; /* the ATTRIBUTES column of ops.h */
@@ -77,7 +78,7 @@ typedef enum {
     IR_ATTR_FLOAT,
     IR_ATTR_STRING,
     IR_ATTR_BOOL,
-    IR_ATTR_SYMBOL,  /* @name: a config, size or state resource */
+    IR_ATTR_SYMBOL, /* @name: a config, size or state resource */
     IR_ATTR_TYPE,
     IR_ATTR_INTS,    /* [1, 2]; the empty list [] is read as this kind */
     IR_ATTR_STRINGS, /* ["a", "b"] */
@@ -87,14 +88,14 @@ typedef enum {
 struct IrAttr {
     const char *name;
     IrAttrKind kind;
-    int64_t int_value;   /* IR_ATTR_INT */
-    double float_value;  /* IR_ATTR_FLOAT */
-    bool bool_value;     /* IR_ATTR_BOOL */
-    const char *string;  /* IR_ATTR_STRING, IR_ATTR_SYMBOL (without the @) */
-    Type type;           /* IR_ATTR_TYPE */
-    const int64_t *ints; /* IR_ATTR_INTS */
+    int64_t int_value;    /* IR_ATTR_INT */
+    double float_value;   /* IR_ATTR_FLOAT */
+    bool bool_value;      /* IR_ATTR_BOOL */
+    const char *string;   /* IR_ATTR_STRING, IR_ATTR_SYMBOL (without the @) */
+    Type type;            /* IR_ATTR_TYPE */
+    const int64_t *ints;  /* IR_ATTR_INTS */
     const char **strings; /* IR_ATTR_STRINGS, IR_ATTR_SYMBOLS */
-    int count;           /* list length */
+    int count;            /* list length */
 };
 
 /* A source position for `loc("file":line:col)`; line 0 means none. */
@@ -122,8 +123,8 @@ struct IrOp {
     int nregions;
     IrRegion *parent; /* the region holding this op */
     IrOp *prev, *next;
-    IrLoc loc;        /* where in the DML source the op came from (printed with --locations) */
-    Span span;        /* where to point diagnostics, in the file of the DiagList that built it */
+    IrLoc loc; /* where in the DML source the op came from (printed with --locations) */
+    Span span; /* where to point diagnostics, in the file of the DiagList that built it */
     bool has_span;
 };
 

@@ -141,10 +141,10 @@ static void scope_pop_to(Scopes *s, int mark)
 static void describe_token(const Reader *r, const Token *t, char *out, size_t size)
 {
     static const char *const fixed[] = {
-        [TK_EOF] = "end of file", [TK_LPAREN] = "'('",    [TK_RPAREN] = "')'",
-        [TK_LBRACE] = "'{'",      [TK_RBRACE] = "'}'",    [TK_LBRACKET] = "'['",
-        [TK_RBRACKET] = "']'",    [TK_COMMA] = "','",     [TK_EQUAL] = "'='",
-        [TK_COLON] = "':'",       [TK_ARROW] = "'->'",    [TK_QUESTION] = "'?'",
+        [TK_EOF] = "end of file", [TK_LPAREN] = "'('", [TK_RPAREN] = "')'",
+        [TK_LBRACE] = "'{'",      [TK_RBRACE] = "'}'", [TK_LBRACKET] = "'['",
+        [TK_RBRACKET] = "']'",    [TK_COMMA] = "','",  [TK_EQUAL] = "'='",
+        [TK_COLON] = "':'",       [TK_ARROW] = "'->'", [TK_QUESTION] = "'?'",
     };
     if (t->kind < sizeof fixed / sizeof fixed[0] && fixed[t->kind]) {
         snprintf(out, size, "%s", fixed[t->kind]);
@@ -417,17 +417,39 @@ static void next_token(Reader *r)
     char c = r->file->text[r->pos];
     char c1 = peek_char(r, r->pos + 1);
     switch (c) {
-    case '(': punct(r, &tok, TK_LPAREN, 1); break;
-    case ')': punct(r, &tok, TK_RPAREN, 1); break;
-    case '{': punct(r, &tok, TK_LBRACE, 1); break;
-    case '}': punct(r, &tok, TK_RBRACE, 1); break;
-    case '[': punct(r, &tok, TK_LBRACKET, 1); break;
-    case ']': punct(r, &tok, TK_RBRACKET, 1); break;
-    case ',': punct(r, &tok, TK_COMMA, 1); break;
-    case '=': punct(r, &tok, TK_EQUAL, 1); break;
-    case ':': punct(r, &tok, TK_COLON, 1); break;
-    case '?': punct(r, &tok, TK_QUESTION, 1); break;
-    case '"': lex_string(r, &tok); break;
+    case '(':
+        punct(r, &tok, TK_LPAREN, 1);
+        break;
+    case ')':
+        punct(r, &tok, TK_RPAREN, 1);
+        break;
+    case '{':
+        punct(r, &tok, TK_LBRACE, 1);
+        break;
+    case '}':
+        punct(r, &tok, TK_RBRACE, 1);
+        break;
+    case '[':
+        punct(r, &tok, TK_LBRACKET, 1);
+        break;
+    case ']':
+        punct(r, &tok, TK_RBRACKET, 1);
+        break;
+    case ',':
+        punct(r, &tok, TK_COMMA, 1);
+        break;
+    case '=':
+        punct(r, &tok, TK_EQUAL, 1);
+        break;
+    case ':':
+        punct(r, &tok, TK_COLON, 1);
+        break;
+    case '?':
+        punct(r, &tok, TK_QUESTION, 1);
+        break;
+    case '"':
+        lex_string(r, &tok);
+        break;
     case '-':
         if (c1 == '>') {
             punct(r, &tok, TK_ARROW, 2);
@@ -537,8 +559,7 @@ static bool parse_type(Reader *r, Type *out)
         return !r->failed;
     do {
         if (out->rank == TYPE_MAX_RANK) {
-            fail_at(r, r->tok.begin, r->tok.end, "a type has at most %d dimensions",
-                    TYPE_MAX_RANK);
+            fail_at(r, r->tok.begin, r->tok.end, "a type has at most %d dimensions", TYPE_MAX_RANK);
             return false;
         }
         Dim *d = &out->dims[out->rank++];

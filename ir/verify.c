@@ -179,9 +179,9 @@ static bool type_is_valid(const Type *t, const char **why)
 static bool kind_allowed(IrAttrKind kind, int count, const char *kinds, size_t nkinds)
 {
     static const char letters[] = {
-        [IR_ATTR_INT] = 'i',     [IR_ATTR_FLOAT] = 'f',   [IR_ATTR_STRING] = 's',
-        [IR_ATTR_BOOL] = 'b',    [IR_ATTR_SYMBOL] = '@',  [IR_ATTR_TYPE] = 'T',
-        [IR_ATTR_INTS] = 'I',    [IR_ATTR_STRINGS] = 'S', [IR_ATTR_SYMBOLS] = 'Y',
+        [IR_ATTR_INT] = 'i',  [IR_ATTR_FLOAT] = 'f',   [IR_ATTR_STRING] = 's',
+        [IR_ATTR_BOOL] = 'b', [IR_ATTR_SYMBOL] = '@',  [IR_ATTR_TYPE] = 'T',
+        [IR_ATTR_INTS] = 'I', [IR_ATTR_STRINGS] = 'S', [IR_ATTR_SYMBOLS] = 'Y',
     };
     if (memchr(kinds, letters[kind], nkinds))
         return true;
@@ -300,8 +300,7 @@ static const SymEntry *use_sym(Verifier *v, const IrOp *op, SymKind kind)
         return NULL;
     const SymEntry *e = find_sym(&v->visible_syms, name);
     if (!e) {
-        report(v, op, "@%s is not declared before this op (in this or an enclosing region)",
-               name);
+        report(v, op, "@%s is not declared before this op (in this or an enclosing region)", name);
         return NULL;
     }
     if (e->kind != kind) {
@@ -380,8 +379,8 @@ static void check_cfg_get(Verifier *v, const IrOp *op)
     if (!is_scalar(result_type(op)))
         report(v, op, "result must be a scalar");
     else if (e && e->type.dtype != result_type(op)->dtype)
-        report(v, op, "result %s does not match @%s's %s", type_text(v, result_type(op)),
-               e->name, type_text(v, &e->type));
+        report(v, op, "result %s does not match @%s's %s", type_text(v, result_type(op)), e->name,
+               type_text(v, &e->type));
 }
 
 /* A path is the `path` attribute or the str operand at index `at`, never both. */
@@ -391,7 +390,8 @@ static void check_path(Verifier *v, const IrOp *op, int at)
     bool has_operand = op->noperands > at;
     if (has_attr == has_operand)
         report(v, op, "needs either a path attribute or a str path operand");
-    else if (has_operand && !(is_scalar(operand_type(op, at)) && operand_type(op, at)->dtype == DT_STR))
+    else if (has_operand &&
+             !(is_scalar(operand_type(op, at)) && operand_type(op, at)->dtype == DT_STR))
         report(v, op, "the path operand must be a str scalar");
 }
 
@@ -456,8 +456,11 @@ static bool parse_position(const char *s, PosKind *k, int *noperands)
         const char *text;
         PosKind kind;
         int noperands;
-    } forms[] = {{"i", POS_INDEX, 1},      {":", POS_ALL, 0}, {"a..b", POS_SLICE_BOTH, 2},
-                 {"a..", POS_SLICE_LO, 1}, {"..b", POS_SLICE_HI, 1}};
+    } forms[] = {{"i", POS_INDEX, 1},
+                 {":", POS_ALL, 0},
+                 {"a..b", POS_SLICE_BOTH, 2},
+                 {"a..", POS_SLICE_LO, 1},
+                 {"..b", POS_SLICE_HI, 1}};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (strcmp(s, forms[i].text) == 0) {
             *k = forms[i].kind;
@@ -487,7 +490,8 @@ static bool check_index_positions(Verifier *v, const IrOp *op, const Type *index
         PosKind k;
         int n;
         if (!parse_position(a->strings[i], &k, &n)) {
-            report(v, op, "index position \"%s\" is not one of \"i\" \":\" \"a..b\" \"a..\" \"..b\"",
+            report(v, op,
+                   "index position \"%s\" is not one of \"i\" \":\" \"a..b\" \"a..\" \"..b\"",
                    a->strings[i]);
             return false;
         }
@@ -569,7 +573,7 @@ static void check_unary(Verifier *v, const IrOp *op)
                type_text(v, r));
         return;
     }
-    bool ok = op->opcode == IR_OP_NOT                  ? x->dtype == DT_BOOL
+    bool ok = op->opcode == IR_OP_NOT                     ? x->dtype == DT_BOOL
               : ir_op_has_flag(op->opcode, IR_FLOAT_MATH) ? type_is_float(x->dtype)
                                                           : is_numeric(x->dtype);
     if (!ok)
@@ -585,8 +589,8 @@ static void check_broadcast(Verifier *v, const IrOp *op)
         if (t->rank > max_rank)
             max_rank = t->rank;
         if (!broadcasts_to(t, r))
-            report(v, op, "operand %d (%s) does not broadcast to the result %s", i,
-                   type_text(v, t), type_text(v, r));
+            report(v, op, "operand %d (%s) does not broadcast to the result %s", i, type_text(v, t),
+                   type_text(v, r));
     }
     if (r->rank != max_rank)
         report(v, op, "result rank %d is not the largest operand rank %d", r->rank, max_rank);
@@ -891,7 +895,9 @@ static void check_shape_query(Verifier *v, const IrOp *op)
     const Type *x = operand_type(op, 0);
     if (!is_i64_scalar(result_type(op)))
         report(v, op, "result must be an i64 scalar");
-    bool ok = op->opcode == IR_OP_LEN ? x->rank >= 1 : op->opcode == IR_OP_NNZ ? x->sparse : x->rank == 2;
+    bool ok = op->opcode == IR_OP_LEN   ? x->rank >= 1
+              : op->opcode == IR_OP_NNZ ? x->sparse
+                                        : x->rank == 2;
     if (!ok)
         report(v, op, "does not apply to %s", type_text(v, x));
 }
@@ -966,8 +972,7 @@ static void check_grad(Verifier *v, const IrOp *op)
     if (wrt && wrt->count != op->noperands)
         report(v, op, "wrt names %d tensors for %d operands", wrt->count, op->noperands);
     if (op->nresults != op->noperands) {
-        report(v, op, "needs one result per operand, saw %d for %d", op->nresults,
-               op->noperands);
+        report(v, op, "needs one result per operand, saw %d for %d", op->nresults, op->noperands);
         return;
     }
     if (op->noperands == 0)
@@ -1100,10 +1105,10 @@ static void check_op_rules(Verifier *v, const IrOp *op)
 
 /* What a region must end with. */
 typedef enum {
-    YIELD_NOTHING,        /* no ir.yield (loop bodies, branches, the module) */
-    YIELD_BOOL,           /* ir.yield of one bool scalar */
-    YIELD_NUMBER,         /* ir.yield of one numeric scalar */
-    YIELD_FLOAT,          /* ir.yield of one float scalar */
+    YIELD_NOTHING, /* no ir.yield (loop bodies, branches, the module) */
+    YIELD_BOOL,    /* ir.yield of one bool scalar */
+    YIELD_NUMBER,  /* ir.yield of one numeric scalar */
+    YIELD_FLOAT,   /* ir.yield of one float scalar */
 } YieldRule;
 
 static int region_index(const IrOp *parent, const IrRegion *r)
@@ -1159,7 +1164,9 @@ static void check_yield(Verifier *v, const IrOp *op)
                                      : is_scalar(t) && type_is_float(t->dtype);
     if (!ok)
         report(v, op, "yields a %s scalar here, saw %s",
-               rule == YIELD_BOOL ? "bool" : rule == YIELD_NUMBER ? "numeric" : "float",
+               rule == YIELD_BOOL     ? "bool"
+               : rule == YIELD_NUMBER ? "numeric"
+                                      : "float",
                type_text(v, t));
 }
 
@@ -1169,7 +1176,8 @@ static void check_loop_exit(Verifier *v, const IrOp *op)
         const IrOp *p = r->parent;
         if (p->opcode == IR_OP_CTL_IF)
             continue;
-        if (p->opcode == IR_OP_LOOP_FOR || (p->opcode == IR_OP_LOOP_WHILE && region_index(p, r) == 1))
+        if (p->opcode == IR_OP_LOOP_FOR ||
+            (p->opcode == IR_OP_LOOP_WHILE && region_index(p, r) == 1))
             return;
         report(v, op, "must be inside a sequential loop's body (it is in a region of %s)",
                ir_op_info(p->opcode)->name);
@@ -1210,8 +1218,7 @@ static void check_block_args(Verifier *v, const IrOp *op, int i, const IrRegion 
         break;
     case IR_OP_AD_GRAD:
         if (r->nargs != op->noperands) {
-            report(v, op, "region %d has %d arguments for %d operands", i, r->nargs,
-                   op->noperands);
+            report(v, op, "region %d has %d arguments for %d operands", i, r->nargs, op->noperands);
             return;
         }
         for (int k = 0; k < r->nargs; k++)
@@ -1256,8 +1263,9 @@ static bool operands_visible(Verifier *v, const IrOp *op)
             report(v, op, "operand %d is missing", i);
             ok = false;
         } else if (!ir_valmap_get(&v->visible, op->operands[i], &visible) || !visible) {
-            report(v, op, "operand %d is not defined before this op in this or an enclosing "
-                          "region",
+            report(v, op,
+                   "operand %d is not defined before this op in this or an enclosing "
+                   "region",
                    i);
             ok = false;
         }

@@ -1,5 +1,7 @@
 /* test_ir.c: the IR's builder, printer, reader and verifier: round trips, exact floats, errors. */
 #define _POSIX_C_SOURCE 200809L /* strdup, strndup */
+#include "frontend/frontend.h"
+#include "frontend/lower.h"
 #include "ir/ir.h"
 
 #include <criterion/criterion.h>
@@ -357,10 +359,9 @@ Test(ir, every_attribute_kind_round_trips)
 
 Test(ir, floats_print_shortest_text_that_reads_back_exactly)
 {
-    const double values[] = {0.1,        1e-300, 5e-324,     1.7976931348623157e308,
-                             -0.0,       0.0,    1.0,        -2.5,
-                             1.0 / 3.0,  1e22,   123456789.0, 2.2250738585072014e-308,
-                             INFINITY,   -INFINITY, NAN};
+    const double values[] = {
+        0.1,       1e-300, 5e-324,      1.7976931348623157e308,  -0.0,     0.0,       1.0, -2.5,
+        1.0 / 3.0, 1e22,   123456789.0, 2.2250738585072014e-308, INFINITY, -INFINITY, NAN};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         Buf b = {0};
         ir_format_double(values[i], &b);
@@ -387,8 +388,8 @@ Test(ir, floats_print_shortest_text_that_reads_back_exactly)
 
 Test(ir, float_attributes_survive_the_text_round_trip_bit_for_bit)
 {
-    const double values[] = {0.1, 1e-300, 5e-324, 1.7976931348623157e308, -0.0, INFINITY,
-                             -INFINITY, NAN, 1.0 / 3.0};
+    const double values[] = {0.1,       1e-300, 5e-324,   1.7976931348623157e308, -0.0, INFINITY,
+                             -INFINITY, NAN,    1.0 / 3.0};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         Arena a;
         arena_init(&a);
@@ -504,8 +505,7 @@ Test(ir, reader_rejects_integer_overflow)
 
 Test(ir, reader_rejects_float_overflow)
 {
-    expect_read_error("%0 = \"ir.const\"() {value = 1.0e999} : () -> f64\n", 1, 28,
-                      "out of range");
+    expect_read_error("%0 = \"ir.const\"() {value = 1.0e999} : () -> f64\n", 1, 28, "out of range");
 }
 
 Test(ir, reader_rejects_unterminated_string)
@@ -602,9 +602,10 @@ Test(ir, reader_survives_every_prefix_and_byte_flip_of_valid_text)
 
 /* ---- the verifier ---- */
 
-static const char *const decl_w = "%0 = \"size.get\"() {sym = @n} : () -> i64\n"
-                                  "%1 = \"t.zeros\"(%0) : (i64) -> f64[n]\n"
-                                  "\"state.param\"(%1) {sym = @w, type = f64[n]} : (f64[n]) -> ()\n";
+static const char *const decl_w =
+    "%0 = \"size.get\"() {sym = @n} : () -> i64\n"
+    "%1 = \"t.zeros\"(%0) : (i64) -> f64[n]\n"
+    "\"state.param\"(%1) {sym = @w, type = f64[n]} : (f64[n]) -> ()\n";
 
 static char *with_w(const char *rest)
 {
@@ -616,14 +617,15 @@ static char *with_w(const char *rest)
 
 Test(ir, verifier_accepts_well_formed_state_access)
 {
-    char *t = with_w("%2 = \"state.read\"() {sym = @w} : () -> f64[n]\n"
-                     "%3 = \"t.exp\"(%2) : (f64[n]) -> f64[n]\n"
-                     "\"state.write\"(%3) {sym = @w} : (f64[n]) -> ()\n"
-                     "%4 = \"ir.const\"() {value = 2} : () -> i64\n"
-                     "%5 = \"ir.const\"() {value = 1.0} : () -> f64\n"
-                     "\"state.write_index\"(%5, %4) {index = [\"i\"], sym = @w} : (f64, i64) -> ()\n"
-                     "\"state.accumulate\"(%5, %4, %4) {index = [\"a..b\"], op = \"add\", sym = @w}"
-                     " : (f64, i64, i64) -> ()\n");
+    char *t =
+        with_w("%2 = \"state.read\"() {sym = @w} : () -> f64[n]\n"
+               "%3 = \"t.exp\"(%2) : (f64[n]) -> f64[n]\n"
+               "\"state.write\"(%3) {sym = @w} : (f64[n]) -> ()\n"
+               "%4 = \"ir.const\"() {value = 2} : () -> i64\n"
+               "%5 = \"ir.const\"() {value = 1.0} : () -> f64\n"
+               "\"state.write_index\"(%5, %4) {index = [\"i\"], sym = @w} : (f64, i64) -> ()\n"
+               "\"state.accumulate\"(%5, %4, %4) {index = [\"a..b\"], op = \"add\", sym = @w}"
+               " : (f64, i64, i64) -> ()\n");
     expect_verifies(t);
     free(t);
 }
@@ -1034,4 +1036,146 @@ Test(ir, verifier_errors_without_a_span_name_the_op)
     diag_free(&d);
     src_free(&f);
     arena_free(&a);
+}
+
+/* ---- lowering (frontend/lower.c) ---- */
+
+/* Checks and lowers DML text; returns the printed IR (with locations when asked), or NULL. */
+static char *lower_text(const char *dml, bool locations)
+{
+    SrcFile f;
+    src_from_text(&f, "p.dml", dml, strlen(dml));
+    Arena a;
+    arena_init(&a);
+    DiagList d;
+    diag_init(&d, &f);
+    char *text = NULL;
+    Program *prog = fe_check(&f, &a, &d);
+    IrModule *m = prog ? lower_program(prog, &a, &d) : NULL;
+    if (m && ir_verify(m, &d))
+        text = print_text(m, locations);
+    else
+        cr_log_error("%s", rendered_diags(&d));
+    diag_free(&d);
+    arena_free(&a);
+    src_free(&f);
+    return text;
+}
+
+static void expect_lowered_round_trip(const char *text)
+{
+    Reading r;
+    read_text(&r, text);
+    cr_assert_not_null(r.module, "%s\n%s", rendered_diags(&r.diags), text);
+    cr_assert(ir_verify(r.module, &r.diags), "%s", rendered_diags(&r.diags));
+    char *again = print_text(r.module, true);
+    cr_assert_str_eq(again, text);
+    free(again);
+    reading_free(&r);
+}
+
+static const char *const lasso_dml =
+    "config lambda = 0.1\n"
+    "input X: f64[n, d] = load(\"X.csv\")\n"
+    "input y: f64[n] = load(\"y.csv\")\n"
+    "param w: f64[d] = zeros\n"
+    "var r: f64[n] = y - X @ w\n"
+    "let sq = sum(X * X, axis=0)\n"
+    "for t in 0..10 {\n"
+    "  parallel for j in schedule(0..d, size=8, priority=|j| abs(w[j]) + 1e-6,\n"
+    "                             conflict=|j, k| abs(dot(X[:, j], X[:, k])) > 0.1) {\n"
+    "    let rho = dot(X[:, j], r) + sq[j] * w[j]\n"
+    "    let wj = soft_threshold(rho, n * lambda) / sq[j]\n"
+    "    r += X[:, j] * (w[j] - wj)\n"
+    "    w[j] = wj\n"
+    "  }\n"
+    "  log(objective = 0.5 / n * sum(r * r) + lambda * sum(abs(w)))\n"
+    "}\n"
+    "save(w, \"w.csv\")\n";
+
+Test(ir, lowered_program_verifies_and_round_trips)
+{
+    char *text = lower_text(lasso_dml, true);
+    cr_assert_not_null(text);
+    expect_lowered_round_trip(text);
+    cr_assert(strstr(text, "\"ploop.schedule\"") != NULL);
+    cr_assert(strstr(text, "\"state.accumulate\"") != NULL);
+    cr_assert(strstr(text, "{index = [\":\", \"i\"]}") != NULL, "%s", text);
+    free(text);
+}
+
+Test(ir, lowered_ops_carry_source_locations)
+{
+    char *text = lower_text("param w: f64[3] = ones\n"
+                            "w = w * 2.0\n",
+                            true);
+    cr_assert_not_null(text);
+    /* `w * 2.0` starts at line 2, column 5; the write is the statement at 2:1 */
+    cr_assert(strstr(text, "\"t.mul\"(%2, %3) : (f64[3], f64) -> f64[3] loc(\"p.dml\":2:5)") !=
+                  NULL,
+              "%s", text);
+    cr_assert(strstr(text, "\"state.write\"(%4) {sym = @w} : (f64[3]) -> () loc(\"p.dml\":2:1)") !=
+                  NULL,
+              "%s", text);
+    free(text);
+}
+
+Test(ir, lowering_makes_weak_scalars_explicit)
+{
+    char *text = lower_text("config lr = 0.1\n"
+                            "input g: f32[d] = load(\"g.npy\")\n"
+                            "let s = lr * g + 1\n"
+                            "print(s)\n",
+                            false);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "\"t.cast\"(%2) : (f64) -> f32") != NULL, "%s", text);
+    cr_assert(strstr(text, "\"ir.const\"() {value = 1.0} : () -> f32") != NULL, "%s", text);
+    free(text);
+}
+
+Test(ir, lowering_inlines_fns_with_their_sizes_bound_per_call)
+{
+    char *text = lower_text("fn sq(v: f64[k]) -> f64[k] {\n"
+                            "  let t = v * v\n"
+                            "  return t\n"
+                            "}\n"
+                            "input a: f64[n] = load(\"a.csv\")\n"
+                            "input b: f64[5] = load(\"b.csv\")\n"
+                            "print(sq(a), sq(b))\n",
+                            false);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "(f64[n], f64[n]) -> f64[n]") != NULL, "%s", text);
+    cr_assert(strstr(text, "(f64[5], f64[5]) -> f64[5]") != NULL, "%s", text);
+    cr_assert(strstr(text, "[k]") == NULL, "%s", text);
+    free(text);
+}
+
+Test(ir, lowering_names_local_vars_uniquely)
+{
+    char *text = lower_text("for i in 0..2 {\n"
+                            "  var acc: f64 = 0\n"
+                            "  acc += 1\n"
+                            "}\n"
+                            "for i in 0..2 {\n"
+                            "  var acc: f64 = 0\n"
+                            "}\n",
+                            false);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "sym = @acc.1") != NULL, "%s", text);
+    cr_assert(strstr(text, "sym = @acc.2") != NULL, "%s", text);
+    free(text);
+}
+
+Test(ir, lowering_binds_grad_block_arguments_to_the_wrt_params)
+{
+    char *text = lower_text("param w: f64[3] = ones\n"
+                            "let g = grad(sum(w * w), wrt=w)\n"
+                            "print(g)\n",
+                            false);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "%3 = \"ad.grad\"(%2) ({\n"
+                           "^bb0(%4: f64[3]):\n"
+                           "  %5 = \"t.mul\"(%4, %4) : (f64[3], f64[3]) -> f64[3]\n") != NULL,
+              "%s", text);
+    free(text);
 }
