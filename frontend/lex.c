@@ -31,8 +31,10 @@ typedef struct {
     bool newline;
     Token *toks;
     int ntoks, cap;
-    /* intern table: open addressing over arena strings */
+    /* intern table: open addressing over arena strings, with each name's token kind (keywords
+     * are entered first, so one lookup both interns a name and recognises a keyword) */
     const char **names;
+    TokKind *kinds;
     uint32_t names_cap, names_len;
 } Lexer;
 
@@ -72,7 +74,8 @@ static void grow_intern(Lexer *lx)
 {
     uint32_t cap = lx->names_cap ? lx->names_cap * 2 : 1024;
     const char **names = calloc(cap, sizeof *names);
-    if (!names)
+    TokKind *kinds = calloc(cap, sizeof *kinds);
+    if (!names || !kinds)
         DIE("out of memory");
     for (uint32_t i = 0; i < lx->names_cap; i++) {
         const char *s = lx->names[i];
@@ -82,13 +85,17 @@ static void grow_intern(Lexer *lx)
         while (names[h])
             h = (h + 1) & (cap - 1);
         names[h] = s;
+        kinds[h] = lx->kinds[i];
     }
     free(lx->names);
+    free(lx->kinds);
     lx->names = names;
+    lx->kinds = kinds;
     lx->names_cap = cap;
 }
 
-static const char *intern(Lexer *lx, const char *s, size_t n)
+/* The slot of name s[0..n) in the intern table, entered with kind TOK_IDENT if new. */
+static uint32_t intern(Lexer *lx, const char *s, size_t n)
 {
     if ((lx->names_len + 1) * 2 > lx->names_cap)
         grow_intern(lx);
@@ -96,13 +103,29 @@ static const char *intern(Lexer *lx, const char *s, size_t n)
     while (lx->names[h]) {
         const char *t = lx->names[h];
         if (strncmp(t, s, n) == 0 && t[n] == '\0')
-            return t;
+            return h;
         h = (h + 1) & (lx->names_cap - 1);
     }
-    const char *copy = arena_strndup(lx->arena, s, n);
-    lx->names[h] = copy;
+    lx->names[h] = arena_strndup(lx->arena, s, n);
+    lx->kinds[h] = TOK_IDENT;
     lx->names_len++;
-    return copy;
+    return h;
+}
+
+static void enter_keywords(Lexer *lx)
+{
+    static const struct {
+        const char *word;
+        TokKind kind;
+    } words[] = {
+#define LEX_KW(e, s) {s, TOK_##e},
+        LEX_KEYWORDS(LEX_KW)
+#undef LEX_KW
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        uint32_t slot = intern(lx, words[i].word, strlen(words[i].word));
+        lx->kinds[slot] = words[i].kind;
+    }
 }
 
 static Token *push(Lexer *lx, TokKind kind, uint32_t begin, uint32_t end)
@@ -144,25 +167,6 @@ static bool is_digit(char c)
 static bool is_ident_char(char c)
 {
     return is_ident_start(c) || is_digit(c);
-}
-
-static TokKind keyword_kind(const char *s, size_t n)
-{
-    static const struct {
-        const char *word;
-        TokKind kind;
-    } words[] = {
-#define LEX_KW(e, s) {s, TOK_##e},
-        LEX_KEYWORDS(LEX_KW)
-#undef LEX_KW
-    };
-    if (n < 2 || n > 11)
-        return TOK_IDENT;
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (words[i].word[0] == s[0] && strncmp(words[i].word, s, n) == 0 &&
-            words[i].word[n] == '\0')
-            return words[i].kind;
-    return TOK_IDENT;
 }
 
 /* Skips blanks and comments, noting newlines. */
@@ -397,6 +401,7 @@ int lex_tokenize(const SrcFile *file, Arena *arena, DiagList *diags, Token **out
     lx.diags = diags;
     lx.src = file->text;
     lx.len = (uint32_t)file->len;
+    enter_keywords(&lx);
     for (;;) {
         skip_space(&lx);
         if (lx.pos >= lx.len)
@@ -406,10 +411,9 @@ int lex_tokenize(const SrcFile *file, Arena *arena, DiagList *diags, Token **out
             uint32_t begin = lx.pos;
             while (lx.pos < lx.len && is_ident_char(lx.src[lx.pos]))
                 lx.pos++;
-            size_t n = lx.pos - begin;
-            TokKind k = keyword_kind(lx.src + begin, n);
-            Token *t = push(&lx, k, begin, lx.pos);
-            t->text = intern(&lx, lx.src + begin, n);
+            uint32_t slot = intern(&lx, lx.src + begin, lx.pos - begin);
+            Token *t = push(&lx, lx.kinds[slot], begin, lx.pos);
+            t->text = lx.names[slot];
         } else if (is_digit(c)) {
             lex_number(&lx);
         } else if (c == '"') {
@@ -420,6 +424,7 @@ int lex_tokenize(const SrcFile *file, Arena *arena, DiagList *diags, Token **out
     }
     push(&lx, TOK_EOF, lx.len, lx.len);
     free(lx.names);
+    free(lx.kinds);
     *out = lx.toks;
     return lx.ntoks;
 }
