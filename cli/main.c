@@ -5,6 +5,7 @@
 #include "frontend/frontend.h"
 #include "frontend/lower.h"
 #include "ir/ir.h"
+#include "support/stack.h"
 #include "support/suggest.h"
 
 #include <stdbool.h>
@@ -256,6 +257,19 @@ static int run_dump_ir(const Options *opt)
     return ok ? EXIT_OK : EXIT_PROGRAM_ERROR;
 }
 
+typedef struct {
+    const Command *command;
+    const Options *options;
+    int status;
+} Job;
+
+/* Runs a command on the big-stack thread: long flat expressions nest deeply in the AST. */
+static void run_job(void *p)
+{
+    Job *job = p;
+    job->status = job->command->run(job->options);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -298,5 +312,7 @@ int main(int argc, char **argv)
     int status = parse_options(c, argc - 2, argv + 2, &opt);
     if (status >= 0)
         return status;
-    return c->run(&opt);
+    Job job = {c, &opt, EXIT_PROGRAM_ERROR};
+    support_run_on_large_stack(run_job, &job, SUPPORT_COMPILER_STACK_BYTES);
+    return job.status;
 }

@@ -12,25 +12,28 @@ int suggest_edit_distance(const char *a, const char *b)
     size_t n = strlen(a), m = strlen(b);
     if (n > SUGGEST_MAX_LEN || m > SUGGEST_MAX_LEN)
         return n > m ? (int)n : (int)m;
-    int row[SUGGEST_MAX_LEN + 1];
+    /* three rows of the dynamic programme: i-2, i-1 and i */
+    int rows[3][SUGGEST_MAX_LEN + 1];
     for (size_t j = 0; j <= m; j++)
-        row[j] = (int)j;
+        rows[0][j] = (int)j;
     for (size_t i = 1; i <= n; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
+        int *prev2 = rows[(i + 1) % 3], *prev = rows[(i - 1) % 3], *cur = rows[i % 3];
+        cur[0] = (int)i;
         for (size_t j = 1; j <= m; j++) {
-            int up = row[j];
             int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            int best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int best = prev[j - 1] + cost;
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            /* a swap of two neighbours is one edit ("chekc" -> "check") */
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
         }
     }
-    return row[m];
+    return rows[n % 3][m];
 }
 
 const char *suggest_closest(const char *word, const char *const *candidates, int ncandidates)

@@ -5,6 +5,7 @@
 #include "frontend/frontend.h"
 #include "frontend/lower.h"
 #include "ir/ir.h"
+#include "support/stack.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -45,8 +46,15 @@ static void check_round_trip(const IrModule *m)
     buf_free(&first);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+} Input;
+
+static void compile_input(void *p)
 {
+    const uint8_t *data = ((Input *)p)->data;
+    size_t size = ((Input *)p)->size;
     SrcFile file;
     src_from_text(&file, "fuzz.dml", (const char *)data, size);
     Arena arena;
@@ -72,5 +80,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     diag_free(&diags);
     arena_free(&arena);
     src_free(&file);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    Input in = {data, size};
+    /* as the CLI does: flat chains of up to 32,000 terms fit in 64 KiB of input */
+    support_run_on_large_stack(compile_input, &in, SUPPORT_COMPILER_STACK_BYTES);
     return 0;
 }

@@ -103,4 +103,6 @@ Test(suggest, closest_candidate_within_a_third_of_the_length)
     cr_expect_null(suggest_closest("--verbose", flags, 3));
     cr_expect_eq(suggest_edit_distance("kitten", "sitting"), 3);
     cr_expect_eq(suggest_edit_distance("", "abc"), 3);
+    cr_expect_eq(suggest_edit_distance("chekc", "check"), 1, "a swap is one edit");
+    cr_expect_eq(suggest_edit_distance("abc", "abc"), 0);
 }
