@@ -90,6 +90,16 @@ static const Command *find_command(const char *name)
 
 static int unknown_command(const char *name)
 {
+    static const char *const planned[] = {"run", "compile", "explain"};
+    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++) {
+        if (strcmp(name, planned[i]) == 0) {
+            fprintf(stderr,
+                    "dmlc: error: '%s' is not available yet: this version checks programs "
+                    "(dmlc check) and prints their IR (dmlc dump-ir); the runtime comes next\n",
+                    name);
+            return EXIT_USAGE;
+        }
+    }
     const char *names[NCOMMANDS + 1];
     for (int i = 0; i < NCOMMANDS; i++)
         names[i] = commands[i].name;
