@@ -127,6 +127,20 @@ static bool types_compatible(const Type *a, const Type *b)
     return a->dtype == b->dtype && a->sparse == b->sparse && shapes_compatible(a, b);
 }
 
+/* A declaration's initial value against its declared type: a size name in the declared type
+ * may differ from the value's dimension, because the declaration binds that name to it (or, when
+ * the name is already bound, the executor checks the two agree when it runs the declaration). */
+static bool declaration_compatible(const Type *init, const Type *declared)
+{
+    if (init->dtype != declared->dtype || init->sparse != declared->sparse ||
+        init->rank != declared->rank)
+        return false;
+    for (int i = 0; i < init->rank; i++)
+        if (declared->dims[i].kind != DIM_SYM && !dims_compatible(init->dims[i], declared->dims[i]))
+            return false;
+    return true;
+}
+
 static bool is_const_dim(Dim d, int64_t value)
 {
     return d.kind == DIM_CONST && d.value == value;
@@ -441,7 +455,7 @@ static void check_declaration(Verifier *v, const IrOp *op)
     const char *why;
     if (!type_is_valid(&t->type, &why))
         report(v, op, "the declared type %s", why);
-    else if (!types_compatible(operand_type(op, 0), &t->type))
+    else if (!declaration_compatible(operand_type(op, 0), &t->type))
         report(v, op, "initial value %s does not match the declared type %s",
                type_text(v, operand_type(op, 0)), type_text(v, &t->type));
     declare(v, op, SYM_KIND_STATE, t->type);
