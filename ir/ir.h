@@ -208,6 +208,12 @@ void ir_format_double(double v, Buf *out);
  * Reading does not verify; run ir_verify after it. */
 IrModule *ir_read(const SrcFile *file, Arena *arena, DiagList *diags);
 
+/* roundtrip.c: the IR's invariant print(read(print(m))) == print(m). Prints m into *printed;
+ * returns NULL when it holds, else a message (static text) saying how it broke, with the text
+ * that was read back in *again when there was one. */
+const char *ir_check_round_trip(const IrModule *m, const IrPrintOptions *options, Buf *printed,
+                                Buf *again);
+
 /* Deepest region nesting the reader accepts (deeper text is an error, not a stack overflow). */
 enum { IR_MAX_NESTING = 200 };
 

@@ -16,34 +16,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_round_trip(const IrModule *m)
 {
-    Buf first = {0};
+    Buf printed = {0}, again = {0};
     IrPrintOptions opt = {0};
-    ir_print(m, &first, &opt);
-    SrcFile text;
-    src_from_text(&text, "fuzz.ir", buf_cstr(&first), first.len);
-    Arena arena;
-    arena_init(&arena);
-    DiagList diags;
-    diag_init(&diags, &text);
-    IrModule *again = ir_read(&text, &arena, &diags);
-    if (!again || diag_has_errors(&diags)) {
-        Buf d = {0};
-        diag_render(&diags, &d);
-        fprintf(stderr, "printed IR does not read back:\n%s\n%s", buf_cstr(&first), buf_cstr(&d));
+    const char *problem = ir_check_round_trip(m, &opt, &printed, &again);
+    if (problem) {
+        fprintf(stderr, "%s:\n%s\n---\n%s", problem, buf_cstr(&printed), buf_cstr(&again));
         abort();
     }
-    Buf second = {0};
-    ir_print(again, &second, &opt);
-    if (strcmp(buf_cstr(&first), buf_cstr(&second)) != 0) {
-        fprintf(stderr, "round trip changed the IR:\n%s\n---\n%s", buf_cstr(&first),
-                buf_cstr(&second));
-        abort();
-    }
-    buf_free(&second);
-    diag_free(&diags);
-    arena_free(&arena);
-    src_free(&text);
-    buf_free(&first);
+    buf_free(&printed);
+    buf_free(&again);
 }
 
 typedef struct {

@@ -1179,3 +1179,21 @@ Test(ir, lowering_binds_grad_block_arguments_to_the_wrt_params)
               "%s", text);
     free(text);
 }
+
+Test(ir, check_round_trip_accepts_a_module_that_reads_back_identically)
+{
+    Reading r;
+    read_text(&r, "%0 = \"ir.const\"() {value = 0.1} : () -> f64\n"
+                  "%1 = \"t.exp\"(%0) : (f64) -> f64 loc(\"p.dml\":2:9)\n");
+    cr_assert_not_null(r.module, "%s", rendered_diags(&r.diags));
+    Buf printed = {0}, again = {0};
+    IrPrintOptions opt = {0};
+    opt.locations = true;
+    const char *problem = ir_check_round_trip(r.module, &opt, &printed, &again);
+    cr_expect_null(problem, "%s", problem);
+    cr_expect_str_eq(buf_cstr(&printed), buf_cstr(&again));
+    cr_expect(strstr(buf_cstr(&printed), "loc(\"p.dml\":2:9)") != NULL);
+    buf_free(&printed);
+    buf_free(&again);
+    reading_free(&r);
+}
