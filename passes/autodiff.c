@@ -1,0 +1,7 @@
+/* autodiff.c: STUB (does nothing yet), replaced by its helper. */
+#include "passes/passes.h"
+
+bool pass_autodiff(IrModule *m, DiagList *diags)
+{
+    return true;
+}
