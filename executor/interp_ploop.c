@@ -1,0 +1,489 @@
+/* interp_ploop.c: writes to state and the parallel loop forms of LANGUAGE.md §7, in one process.
+ *
+ * bsp: every iteration reads the state as it was when the loop began (a snapshot held by
+ * reference, so taking it is free) plus its own writes; element writes go to the live state, with
+ * a per-element stamp of the iteration that wrote it so that two iterations writing one element
+ * is an error in checked mode; accumulations go to a separate accumulator added to the state when
+ * the loop ends. serial, async and ssp(s) with one worker are the same thing: the iterations one
+ * after another, each seeing the writes of those before it. schedule(...) draws candidates by
+ * priority, filters conflicts in decreasing priority and runs a bsp round over the kept set. */
+#include "executor/interp_internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---- */
+
+static RtSelection full_selection(const Tensor *t)
+{
+    RtSelection sel = {.rank = t->rank, .sel_rank = t->rank};
+    for (int d = 0; d < t->rank; d++) {
+        sel.count[d] = t->shape[d];
+        sel.sel_shape[d] = t->shape[d];
+    }
+    return sel;
+}
+
+/* a (op) b for two scalars of one dtype: f32 rounds, integers wrap. */
+static RtValue scalar_combine(RtValue a, RtValue b, RtApplyMode mode)
+{
+    if (mode == RT_APPLY_SET)
+        return b;
+    if (a.dtype == DT_F32 || a.dtype == DT_F64) {
+        double r = mode == RT_APPLY_ADD ? a.f + rt_as_f64(b) : a.f - rt_as_f64(b);
+        return rt_scalar_of(a.dtype, r);
+    }
+    uint64_t x = (uint64_t)a.i, y = (uint64_t)rt_as_i64(b);
+    int64_t r = (int64_t)(mode == RT_APPLY_ADD ? x + y : x - y);
+    if (a.dtype == DT_I32)
+        return (RtValue){.dtype = DT_I32, .i = (int32_t)r};
+    if (a.dtype == DT_BOOL)
+        return rt_bool(r != 0);
+    return rt_i64(r);
+}
+
+/* Applies a write or accumulation to a value (a scalar slot or a tensor made unique first). */
+static bool apply_to(Interp *it, const IrOp *op, RtValue *target, bool whole,
+                     const RtSelection *sel, RtValue v, RtApplyMode mode)
+{
+    if (!target->is_tensor) {
+        *target = scalar_combine(*target, v, mode);
+        return true;
+    }
+    if (whole && mode == RT_APPLY_SET) {
+        rt_value_release(target);
+        *target = rt_value_ref(v);
+        return true;
+    }
+    if (!tensor_make_unique(&target->t))
+        return rt_op_errorf(it->err, op, "out of memory");
+    RtSelection all;
+    if (whole) {
+        all = full_selection(target->t);
+        sel = &all;
+    }
+    return rt_selection_apply(op, target->t, sel, v, mode, it->err);
+}
+
+/* Resolves the `index` of a write_index / accumulate against the state's current shape. */
+static bool resolve(Interp *it, const Step *s, const RtValue *shape_of, RtSelection *sel)
+{
+    const IrAttr *index = ir_get_attr(s->op, "index");
+    if (!shape_of->is_tensor)
+        return rt_op_errorf(it->err, s->op, "cannot index the scalar '%s'",
+                            it->states[s->sym].name);
+    int n = s->op->noperands - 1;
+    RtValue idx[TYPE_MAX_RANK * 2 + 1];
+    for (int i = 0; i < n && i < (int)(sizeof idx / sizeof idx[0]); i++)
+        idx[i] = it->slots[s->in[1 + i]];
+    return rt_selection_resolve(s->op, index, idx, n, shape_of->t->rank, shape_of->t->shape, sel,
+                                it->err);
+}
+
+/* ---- the running bsp iteration's own writes ---- */
+
+static bool log_own(Interp *it, int sym, const RtSelection *sel, bool whole, RtValue v,
+                    RtApplyMode mode)
+{
+    it->own_count[sym]++;
+    RtValue *view = &it->own_view[sym];
+    if (view->dtype != DT_NONE)
+        return apply_to(it, NULL, view, whole, sel, v, mode);
+    if (it->nown == it->own_cap) {
+        it->own_cap = it->own_cap ? it->own_cap * 2 : 16;
+        OwnWrite *grown = realloc(it->own, (size_t)it->own_cap * sizeof *grown);
+        if (!grown)
+            return rt_errorf(it->err, "error: out of memory");
+        it->own = grown;
+    }
+    it->own[it->nown++] = (OwnWrite){.sym = sym,
+                                     .sel = sel ? *sel : (RtSelection){0},
+                                     .whole = whole,
+                                     .value = rt_value_ref(v),
+                                     .mode = mode};
+    return true;
+}
+
+bool interp_own_view(Interp *it, const Step *s, int sym, RtValue *out)
+{
+    RtValue *view = &it->own_view[sym];
+    if (view->dtype == DT_NONE) {
+        State *st = &it->states[sym];
+        *view = rt_value_ref(st->snap);
+        for (int i = 0; i < it->nown; i++) {
+            OwnWrite *w = &it->own[i];
+            if (w->sym == sym && !apply_to(it, s->op, view, w->whole, &w->sel, w->value, w->mode))
+                return false;
+        }
+    }
+    *out = rt_value_ref(*view);
+    return true;
+}
+
+static void end_iteration(Interp *it)
+{
+    for (int i = 0; i < it->nown; i++) {
+        it->own_count[it->own[i].sym] = 0;
+        rt_value_release(&it->own_view[it->own[i].sym]);
+        rt_value_release(&it->own[i].value);
+    }
+    it->nown = 0;
+}
+
+/* ---- writes ---- */
+
+typedef struct {
+    Interp *it;
+    int64_t *stamps;
+    int64_t mine;
+    int64_t clash; /* offset of the first element another iteration wrote, or -1 */
+    int64_t other;
+} StampCheck;
+
+static void stamp_one(int64_t offset, void *user)
+{
+    StampCheck *c = user;
+    int64_t prev = c->stamps[offset];
+    if (prev != 0 && prev != c->mine && c->clash < 0) {
+        c->clash = offset;
+        c->other = prev;
+    }
+    c->stamps[offset] = c->mine;
+}
+
+static void describe_iteration(const Interp *it, int64_t counter, char *out, size_t size);
+
+static bool report_collision(Interp *it, const Step *s, const State *st, int64_t offset,
+                             int64_t other)
+{
+    char idx[128] = "";
+    int n = 0;
+    int64_t rest = offset;
+    int64_t coord[TYPE_MAX_RANK];
+    for (int d = st->value.t->rank - 1; d >= 0; d--) {
+        coord[d] = rest % st->value.t->shape[d];
+        rest /= st->value.t->shape[d];
+    }
+    for (int d = 0; d < st->value.t->rank && n >= 0 && (size_t)n < sizeof idx; d++)
+        n += snprintf(idx + n, sizeof idx - (size_t)n, "%s%" PRId64, d ? ", " : "", coord[d]);
+    char a[96], b[96];
+    describe_iteration(it, other - 1, a, sizeof a);
+    describe_iteration(it, it->bsp_iteration, b, sizeof b);
+    return rt_op_errorf(it->err, s->op,
+                        "two iterations of a bsp parallel loop write %s[%s]: %s and %s (under "
+                        "bsp, writes to one element must come from one iteration; accumulate "
+                        "with += or use consistency serial)",
+                        st->name, idx, a, b);
+}
+
+bool interp_state_write(Interp *it, const Step *s)
+{
+    State *st = &it->states[s->sym];
+    RtValue v = it->slots[s->in[0]];
+    if (s->op->opcode == IR_OP_STATE_WRITE) {
+        if (!interp_check_shape(it, s->op, &st->type, v, st->name))
+            return false;
+        if (it->in_bsp && st->in_loop && !log_own(it, s->sym, NULL, true, v, RT_APPLY_SET))
+            return false;
+        return apply_to(it, s->op, &st->value, true, NULL, v, RT_APPLY_SET);
+    }
+    RtSelection sel;
+    if (!resolve(it, s, &st->value, &sel))
+        return false;
+    if (it->in_bsp && st->in_loop) {
+        if (it->eval.checked) {
+            if (!st->stamps) {
+                st->stamps = calloc((size_t)st->value.t->numel + 1, sizeof *st->stamps);
+                if (!st->stamps)
+                    return rt_op_errorf(it->err, s->op, "out of memory");
+            }
+            StampCheck c = {it, st->stamps, it->bsp_iteration + 1, -1, 0};
+            rt_selection_for_each(&sel, st->value.t->shape, stamp_one, &c);
+            if (c.clash >= 0)
+                return report_collision(it, s, st, c.clash, c.other);
+        }
+        if (!log_own(it, s->sym, &sel, false, v, RT_APPLY_SET))
+            return false;
+    }
+    return apply_to(it, s->op, &st->value, false, &sel, v, RT_APPLY_SET);
+}
+
+bool interp_state_accumulate(Interp *it, const Step *s)
+{
+    State *st = &it->states[s->sym];
+    RtValue v = it->slots[s->in[0]];
+    const IrAttr *opattr = ir_get_attr(s->op, "op");
+    RtApplyMode mode = strcmp(opattr->string, "sub") == 0 ? RT_APPLY_SUB : RT_APPLY_ADD;
+    bool whole = ir_get_attr(s->op, "index") == NULL;
+    RtSelection sel = {0};
+    if (!whole && !resolve(it, s, &st->value, &sel))
+        return false;
+    if (it->in_bsp && st->in_loop) {
+        if (!log_own(it, s->sym, whole ? NULL : &sel, whole, v, mode))
+            return false;
+        if (st->acc.dtype == DT_NONE) {
+            if (st->value.is_tensor) {
+                Tensor *z = tensor_zeros(st->value.t->dtype, st->value.t->rank,
+                                         st->value.t->shape);
+                if (!z)
+                    return rt_op_errorf(it->err, s->op, "out of memory");
+                st->acc = rt_tensor(z);
+            } else {
+                st->acc = rt_scalar_of(st->value.dtype, 0);
+            }
+        }
+        return apply_to(it, s->op, &st->acc, whole, &sel, v, mode);
+    }
+    return apply_to(it, s->op, &st->value, whole, &sel, v, mode);
+}
+
+/* ---- bsp bookkeeping ---- */
+
+static void begin_bsp(Interp *it, const Step *s)
+{
+    for (int i = 0; i < s->nwritten; i++) {
+        State *st = &it->states[s->written[i]];
+        st->snap = rt_value_ref(st->value);
+        st->in_loop = true;
+    }
+}
+
+static bool end_bsp(Interp *it, const Step *s)
+{
+    bool ok = true;
+    for (int i = 0; i < s->nwritten; i++) {
+        State *st = &it->states[s->written[i]];
+        if (ok && st->acc.dtype != DT_NONE) {
+            if (st->acc.is_tensor)
+                ok = apply_to(it, s->op, &st->value, true, NULL, st->acc, RT_APPLY_ADD);
+            else
+                st->value = scalar_combine(st->value, st->acc, RT_APPLY_ADD);
+        }
+        rt_value_release(&st->snap);
+        rt_value_release(&st->acc);
+        free(st->stamps);
+        st->stamps = NULL;
+        st->in_loop = false;
+    }
+    return ok;
+}
+
+/* ---- iteration sets ---- */
+
+
+static void describe_iteration(const Interp *it, int64_t counter, char *out, size_t size)
+{
+    const IterSet *set = it->iter_set;
+    if (!set) {
+        snprintf(out, size, "iteration %" PRId64, counter);
+    } else if (set->kind == IR_OP_PLOOP_NONZEROS) {
+        int64_t row = 0;
+        while (row + 1 < set->csr->shape[0] && set->csr->rowptr[row + 1] <= counter)
+            row++;
+        snprintf(out, size, "the nonzero (%" PRId64 ", %" PRId64 ")", row,
+                 set->csr->colidx[counter]);
+    } else if (set->kind == IR_OP_PLOOP_SCHEDULE) {
+        snprintf(out, size, "iteration %" PRId64, set->kept[counter]);
+    } else {
+        snprintf(out, size, "iteration %" PRId64, set->lo + counter);
+    }
+}
+
+/* Runs the body once; under bsp the iteration's own writes are dropped afterwards. */
+static bool run_body(Interp *it, const Step *s, const Block *body, bool bsp, int64_t counter)
+{
+    it->in_bsp = bsp;
+    it->bsp_iteration = counter;
+    Flow f = interp_block(it, body);
+    if (bsp)
+        end_iteration(it);
+    it->in_bsp = false;
+    if (f == FLOW_ERROR)
+        return false;
+    if (f == FLOW_BREAK)
+        return rt_op_errorf(it->err, s->op, "break inside a parallel loop");
+    return true;
+}
+
+static bool run_range(Interp *it, const Step *s, bool bsp)
+{
+    int64_t lo = it->slots[s->in[0]].i, hi = it->slots[s->in[1]].i;
+    const Block *body = s->regions[0];
+    IterSet set = {.kind = IR_OP_PLOOP_RANGE, .lo = lo};
+    it->iter_set = &set;
+    bool ok = true;
+    for (int64_t i = lo; i < hi && ok; i++) {
+        it->slots[body->args[0]] = rt_i64(i);
+        ok = run_body(it, s, body, bsp, i - lo);
+    }
+    it->iter_set = NULL;
+    return ok;
+}
+
+static bool run_nonzeros(Interp *it, const Step *s, bool bsp)
+{
+    const Tensor *S = it->slots[s->in[0]].t;
+    const Block *body = s->regions[0];
+    IterSet set = {.kind = IR_OP_PLOOP_NONZEROS, .csr = S};
+    it->iter_set = &set;
+    bool ok = true;
+    for (int64_t row = 0; row < S->shape[0] && ok; row++) {
+        for (int64_t k = S->rowptr[row]; k < S->rowptr[row + 1] && ok; k++) {
+            it->slots[body->args[0]] = rt_i64(row);
+            it->slots[body->args[1]] = rt_i64(S->colidx[k]);
+            double v = tensor_get_f64(S, k);
+            it->slots[body->args[2]] = S->dtype == DT_F32 || S->dtype == DT_F64
+                                           ? rt_scalar_of(S->dtype, v)
+                                           : (RtValue){.dtype = S->dtype, .i = tensor_get_i64(S, k)};
+            ok = run_body(it, s, body, bsp, k);
+        }
+    }
+    it->iter_set = NULL;
+    return ok;
+}
+
+/* ---- schedule(...) ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* A uniform double in (0, 1] from a counter-based hash. */
+static double unit_draw(uint64_t seed, uint64_t round, uint64_t j)
+{
+    uint64_t h = mix64(mix64(mix64(seed) ^ round) ^ j);
+    return ((double)(h >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+}
+
+typedef struct {
+    int64_t j;
+    double priority;
+    double key;
+} Candidate;
+
+static int by_key_desc(const void *a, const void *b)
+{
+    const Candidate *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? 1 : -1;
+    return (x->j > y->j) - (x->j < y->j);
+}
+
+static int by_priority_desc(const void *a, const void *b)
+{
+    const Candidate *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? 1 : -1;
+    return (x->j > y->j) - (x->j < y->j);
+}
+
+static int64_t named_operand(Interp *it, const Step *s, const char *name, int64_t fallback,
+                             bool *present)
+{
+    const IrAttr *names = ir_get_attr(s->op, "operand_names");
+    for (int i = 0; names && i < names->count && i < s->op->noperands; i++)
+        if (strcmp(names->strings[i], name) == 0) {
+            if (present)
+                *present = true;
+            return rt_as_i64(it->slots[s->in[i]]);
+        }
+    if (present)
+        *present = false;
+    return fallback;
+}
+
+static bool run_schedule(Interp *it, const Step *s)
+{
+    int64_t lo = named_operand(it, s, "lo", 0, NULL), hi = named_operand(it, s, "hi", 0, NULL);
+    int64_t size = named_operand(it, s, "size", 4, NULL); /* 4 x one worker */
+    bool seeded;
+    int64_t seed = named_operand(it, s, "seed", 0, &seeded);
+    if (size < 1)
+        return rt_op_errorf(it->err, s->op, "schedule size must be at least 1, got %" PRId64,
+                            size);
+    if (hi <= lo)
+        return true;
+    int64_t n = hi - lo;
+    Candidate *c = malloc((size_t)n * sizeof *c);
+    int64_t *kept = malloc((size_t)n * sizeof *kept);
+    if (!c || !kept) {
+        free(c);
+        free(kept);
+        return rt_op_errorf(it->err, s->op, "out of memory");
+    }
+    const Block *prio = s->regions[0], *conflict = s->regions[1], *body = s->regions[2];
+    uint64_t base = seeded ? (uint64_t)seed : mix64(it->opt->seed ^ s->key);
+    uint64_t round = it->schedule_round++;
+    bool ok = true;
+    int64_t npositive = 0;
+    for (int64_t k = 0; k < n && ok; k++) {
+        int64_t j = lo + k;
+        double p = 1.0;
+        if (prio->nsteps > 0) {
+            RtValue arg = rt_i64(j), r = {0};
+            ok = interp_region_with(it, prio, &arg, &r, 1);
+            p = rt_as_f64(r);
+            if (ok && !(isfinite(p) && p >= 0))
+                ok = rt_op_errorf(it->err, s->op,
+                                  "the priority of %" PRId64 " is %g: priorities must be finite "
+                                  "and at least 0",
+                                  j, p);
+        }
+        /* Efraimidis-Spirakis: the largest u^(1/p) are a draw without replacement by weight. */
+        double u = unit_draw(base, round, (uint64_t)j);
+        c[k] = (Candidate){.j = j, .priority = p, .key = p > 0 ? log(u) / p : -INFINITY};
+        npositive += p > 0;
+    }
+    int64_t nkept = 0;
+    if (ok) {
+        qsort(c, (size_t)n, sizeof *c, by_key_desc);
+        int64_t ndrawn = size < npositive ? size : npositive;
+        qsort(c, (size_t)ndrawn, sizeof *c, by_priority_desc);
+        for (int64_t a = 0; a < ndrawn && ok; a++) {
+            bool clash = false;
+            for (int64_t b = 0; b < nkept && !clash && ok && conflict->nsteps > 0; b++) {
+                RtValue args[2] = {rt_i64(c[a].j), rt_i64(kept[b])}, r = {0};
+                ok = interp_region_with(it, conflict, args, &r, 1);
+                clash = ok && r.i != 0;
+            }
+            if (ok && !clash)
+                kept[nkept++] = c[a].j;
+        }
+    }
+    if (ok) {
+        IterSet set = {.kind = IR_OP_PLOOP_SCHEDULE, .kept = kept};
+        begin_bsp(it, s);
+        it->iter_set = &set;
+        for (int64_t k = 0; k < nkept && ok; k++) {
+            it->slots[body->args[0]] = rt_i64(kept[k]);
+            ok = run_body(it, s, body, true, k);
+        }
+        it->iter_set = NULL;
+        ok = end_bsp(it, s) && ok;
+    }
+    free(c);
+    free(kept);
+    return ok;
+}
+
+bool interp_ploop(Interp *it, const Step *s)
+{
+    if (s->op->opcode == IR_OP_PLOOP_SCHEDULE)
+        return run_schedule(it, s);
+    const IrAttr *c = ir_get_attr(s->op, "consistency");
+    bool bsp = c && strcmp(c->string, "bsp") == 0;
+    if (bsp)
+        begin_bsp(it, s);
+    bool ok = s->op->opcode == IR_OP_PLOOP_RANGE ? run_range(it, s, bsp)
+                                                  : run_nonzeros(it, s, bsp);
+    if (bsp)
+        ok = end_bsp(it, s) && ok;
+    return ok;
+}
