@@ -376,12 +376,14 @@ static int by_key_desc(const void *a, const void *b)
     return (x->j > y->j) - (x->j < y->j);
 }
 
+/* Decreasing priority; equal priorities in the random order of the draw (a fixed order by index
+ * would starve the last candidates of every conflict check). */
 static int by_priority_desc(const void *a, const void *b)
 {
     const Candidate *x = a, *y = b;
     if (x->priority != y->priority)
         return x->priority < y->priority ? 1 : -1;
-    return (x->j > y->j) - (x->j < y->j);
+    return by_key_desc(a, b);
 }
 
 static int64_t named_operand(Interp *it, const Step *s, const char *name, int64_t fallback,
