@@ -176,7 +176,8 @@ static bool resolve_path(Interp *it, const Step *s, int path_operand, char *out,
     if (!path)
         return rt_op_errorf(it->err, s->op, "no file path");
     const char *dir = it->opt->data_dir ? it->opt->data_dir : it->opt->base_dir;
-    int n = (path[0] == '/' || !dir || !dir[0]) ? snprintf(out, size, "%s", path)
+    bool bare = path[0] == '/' || !dir || !dir[0] || strcmp(dir, ".") == 0;
+    int n = bare ? snprintf(out, size, "%s", path)
                                                  : snprintf(out, size, "%s/%s", dir, path);
     if (n < 0 || (size_t)n >= size)
         return rt_op_errorf(it->err, s->op, "the path '%s' is too long", path);

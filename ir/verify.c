@@ -12,6 +12,10 @@
  *     terminators last, ctl.break / ctl.continue only inside a sequential loop, no parallel loop
  *     inside another;
  *   - dominance: an operand is defined earlier in the same region or in an enclosing one;
+ *   - kernels: a k.fused region has one argument per operand (same type), holds only pure ops
+ *     without regions that use nothing from outside it, and yields values of the result types;
+ *     `inplace` names an operand with result 0's dtype and shape; `transpose_a`/`transpose_b`
+ *     mark a dense matrix operand of t.matmul/t.matvec/t.vecmat as stored transposed;
  *   - symbols: configs and state are declared once, before use, in the same or an enclosing
  *     region; reads and writes match the declared type. */
 #include "ir/ir.h"
@@ -697,6 +701,18 @@ static void check_reduction(Verifier *v, const IrOp *op)
         report(v, op, "result %s should have shape %s", type_text(v, r), type_text(v, &want));
 }
 
+static bool bool_attr(const IrOp *op, const char *name)
+{
+    const IrAttr *a = ir_get_attr(op, name);
+    return a && a->kind == IR_ATTR_BOOL && a->bool_value;
+}
+
+/* Dimension i of a matrix operand as the product sees it (swapped when stored transposed). */
+static Dim product_dim(const Type *t, bool transposed, int i)
+{
+    return t->dims[transposed ? 1 - i : i];
+}
+
 static void check_linear_algebra(Verifier *v, const IrOp *op)
 {
     const Type *a = operand_type(op, 0), *b = operand_type(op, 1), *r = result_type(op);
@@ -716,16 +732,30 @@ static void check_linear_algebra(Verifier *v, const IrOp *op)
         report(v, op, "only a matrix on the left may be sparse");
         return;
     }
-    Dim inner_a = a->dims[ra - 1], inner_b = b->dims[0];
+    bool ta = bool_attr(op, "transpose_a"), tb = bool_attr(op, "transpose_b");
+    if ((ta && ra != 2) || (tb && rb != 2)) {
+        report(v, op,
+               "transpose_%c marks a vector operand; only matrices may be stored "
+               "transposed",
+               ta && ra != 2 ? 'a' : 'b');
+        return;
+    }
+    if (ta && a->sparse) {
+        report(v, op, "a csr operand cannot be marked transposed");
+        return;
+    }
+    Dim inner_a = ra == 2 ? product_dim(a, ta, 1) : a->dims[0];
+    Dim inner_b = rb == 2 ? product_dim(b, tb, 0) : b->dims[0];
     if (!dims_compatible(inner_a, inner_b)) {
-        report(v, op, "inner dimensions differ: %s and %s", type_text(v, a), type_text(v, b));
+        report(v, op, "inner dimensions differ: %s%s and %s%s", type_text(v, a),
+               ta ? " (transposed)" : "", type_text(v, b), tb ? " (transposed)" : "");
         return;
     }
     Type want = {.dtype = r->dtype};
     if (ra == 2)
-        want.dims[want.rank++] = a->dims[0];
+        want.dims[want.rank++] = product_dim(a, ta, 0);
     if (rb == 2)
-        want.dims[want.rank++] = b->dims[1];
+        want.dims[want.rank++] = product_dim(b, tb, 1);
     if (!shapes_compatible(&want, r))
         report(v, op, "result %s should have shape %s", type_text(v, r), type_text(v, &want));
 }
@@ -999,6 +1029,48 @@ static void check_grad(Verifier *v, const IrOp *op)
     }
 }
 
+/* `inplace = K`: operand K exists and is a dense tensor with result 0's dtype and shape. */
+static void check_inplace(Verifier *v, const IrOp *op)
+{
+    const IrAttr *a = ir_get_attr(op, "inplace");
+    if (!a || a->kind != IR_ATTR_INT || op->nresults < 1)
+        return;
+    if (a->int_value < 0 || a->int_value >= op->noperands) {
+        report(v, op, "inplace %lld is not an operand index (the op has %d operands)",
+               (long long)a->int_value, op->noperands);
+        return;
+    }
+    int k = (int)a->int_value;
+    const Type *t = operand_type(op, k), *r = result_type(op);
+    if (t->rank == 0 || t->sparse || r->sparse || t->dtype != r->dtype || !shapes_compatible(t, r))
+        report(v, op, "inplace operand %d (%s) must be a dense tensor of result 0's type %s", k,
+               type_text(v, t), type_text(v, r));
+}
+
+/* A k.fused body: pure ops without regions (and the final ir.yield) that use only the body's
+ * arguments and values. */
+static void check_fused(Verifier *v, const IrOp *op)
+{
+    if (op->nresults < 1)
+        report(v, op, "a kernel has at least one result");
+    const IrRegion *body = op->regions[0];
+    for (const IrOp *inner = body->first; inner; inner = inner->next) {
+        if (inner->opcode != IR_OP_YIELD &&
+            (!ir_op_has_flag(inner->opcode, IR_PURE) || inner->nregions > 0)) {
+            report(v, op, "its body may hold only pure ops without regions, saw %s",
+                   ir_op_info(inner->opcode)->name);
+            continue;
+        }
+        for (int i = 0; i < inner->noperands; i++) {
+            const IrValue *x = inner->operands[i];
+            if (x && (x->def ? x->def->parent : x->owner) != body)
+                report(v, op, "%s in its body uses a value from outside the kernel",
+                       ir_op_info(inner->opcode)->name);
+        }
+    }
+    check_inplace(v, op);
+}
+
 static bool counts_match_table(Verifier *v, const IrOp *op)
 {
     const IrOpInfo *info = ir_op_info(op->opcode);
@@ -1097,6 +1169,9 @@ static void check_op_rules(Verifier *v, const IrOp *op)
     case IR_OP_AD_GRAD:
         check_grad(v, op);
         return;
+    case IR_OP_K_FUSED:
+        check_fused(v, op);
+        return;
     case IR_OP_OBS_LOG:
     case IR_OP_OBS_PRINT:
     case IR_OP_OBS_ASSERT:
@@ -1113,6 +1188,8 @@ static void check_op_rules(Verifier *v, const IrOp *op)
         check_unary(v, op);
     else if (flags & IR_ELEMENTWISE)
         check_elementwise_nary(v, op);
+    if (flags & IR_ELEMENTWISE)
+        check_inplace(v, op);
 }
 
 /* ---- regions ---- */
@@ -1123,6 +1200,7 @@ typedef enum {
     YIELD_BOOL,    /* ir.yield of one bool scalar */
     YIELD_NUMBER,  /* ir.yield of one numeric scalar */
     YIELD_FLOAT,   /* ir.yield of one float scalar */
+    YIELD_RESULTS, /* ir.yield of values of the parent's result types (k.fused) */
 } YieldRule;
 
 static int region_index(const IrOp *parent, const IrRegion *r)
@@ -1146,6 +1224,8 @@ static YieldRule yield_rule(const IrRegion *r)
         return i == 0 ? YIELD_NUMBER : i == 1 ? YIELD_BOOL : YIELD_NOTHING;
     case IR_OP_AD_GRAD:
         return YIELD_FLOAT;
+    case IR_OP_K_FUSED:
+        return YIELD_RESULTS;
     default:
         return YIELD_NOTHING;
     }
@@ -1159,6 +1239,21 @@ static bool region_is_omitted(const IrRegion *r)
            r->nargs == 0;
 }
 
+/* A kernel's ir.yield: one value of each result type of the k.fused op. */
+static void check_kernel_yield(Verifier *v, const IrOp *op)
+{
+    const IrOp *kernel = op->parent->parent;
+    if (op->noperands != kernel->nresults) {
+        report(v, op, "yields %d values for a kernel with %d results", op->noperands,
+               kernel->nresults);
+        return;
+    }
+    for (int i = 0; i < op->noperands; i++)
+        if (!type_equal(operand_type(op, i), &kernel->results[i]->type))
+            report(v, op, "value %d (%s) differs from the kernel's result type %s", i,
+                   type_text(v, operand_type(op, i)), type_text(v, &kernel->results[i]->type));
+}
+
 static void check_yield(Verifier *v, const IrOp *op)
 {
     YieldRule rule = yield_rule(op->parent);
@@ -1166,6 +1261,10 @@ static void check_yield(Verifier *v, const IrOp *op)
         const IrOp *p = op->parent->parent;
         report(v, op, "not allowed in %s%s", p ? "a region of " : "the module body",
                p ? ir_op_info(p->opcode)->name : "");
+        return;
+    }
+    if (rule == YIELD_RESULTS) {
+        check_kernel_yield(v, op);
         return;
     }
     if (op->noperands != 1) {
@@ -1230,6 +1329,16 @@ static void check_block_args(Verifier *v, const IrOp *op, int i, const IrRegion 
         for (int k = 0; k < (i == 1 ? 2 : 1); k++)
             want[n++] = i64;
         break;
+    case IR_OP_K_FUSED:
+        if (r->nargs != op->noperands) {
+            report(v, op, "region %d has %d arguments for %d operands", i, r->nargs, op->noperands);
+            return;
+        }
+        for (int k = 0; k < r->nargs; k++)
+            if (!type_equal(&r->args[k]->type, operand_type(op, k)))
+                report(v, op, "region argument %d (%s) must have operand %d's type %s", k,
+                       type_text(v, &r->args[k]->type), k, type_text(v, operand_type(op, k)));
+        return;
     case IR_OP_AD_GRAD:
         if (r->nargs != op->noperands) {
             report(v, op, "region %d has %d arguments for %d operands", i, r->nargs, op->noperands);

@@ -8,7 +8,15 @@
 #   ir/NAME.ir (alone)    the round trip only: `dmlc dump-ir NAME.ir` prints itself
 #   errors/NAME.dml       stderr of `dmlc check NAME.dml` is errors/NAME.err, exit 1
 #   explain/NAME.dml      stdout of `dmlc explain NAME.dml` is explain/NAME.explain, exit 0
+#   passes/NAME.dml       stdout of `dmlc dump-ir --after=PASS NAME.dml` is passes/NAME.ir, exit 0,
+#                         where a line `// after: PASS` in the file names the pass (default: all);
+#                         stderr is passes/NAME.err when that file exists, else empty; the output
+#                         of one pass also round-trips (`dmlc dump-ir NAME.ir` prints it back)
+#   samples/NAME.dml      (the repository's samples, referenced, not copied) stdout of
+#                         `dmlc dump-ir --after=all NAME.dml`, run in samples/, is
+#                         passes/samples/NAME.ir, exit 0, nothing on stderr
 #
+# The passes cases need `dmlc dump-ir --after`; a dmlc without it skips them and says so.
 # Commands run inside the case's folder, so paths in messages are bare names.
 # --update rewrites the expected files (exit statuses are still checked).
 set -euo pipefail
@@ -127,6 +135,28 @@ check_error_case() {
     passed=$((passed + 1))
 }
 
+# the pass named by a `// after: PASS` line of a .dml file, or "all"
+pass_of() {
+    local name
+    name=$(sed -n 's|^// after: *\([a-z]*\) *$|\1|p' "$1" | head -n 1)
+    echo "${name:-all}"
+}
+
+# check_passes_case DIR BASE EXPECTED_DIR CASE PASS: dump-ir --after=PASS in DIR.
+check_passes_case() {
+    local dir=$1 base=$2 expected_dir=$3 name=$4 pass=$5
+    run_dmlc "$dir" "$scratch/out" "$scratch/err" dump-ir "--after=$pass" "$base.dml"
+    expect_status "$name" 0 "$scratch/err" || return 0
+    compare_or_update "$scratch/out" "$expected_dir/$base.ir" "$name" || return 0
+    if [[ -f $expected_dir/$base.err || -s $scratch/err ]]; then
+        compare_or_update "$scratch/err" "$expected_dir/$base.err" "$name (stderr)" || return 0
+    fi
+    if [[ $pass != all ]]; then
+        round_trip "$expected_dir" "$base.ir" "$name" || return 0
+    fi
+    passed=$((passed + 1))
+}
+
 check_explain_case() {
     local dir=$1 base=$2 name=explain/$2
     run_dmlc "$dir" "$scratch/out" "$scratch/err" explain "$base.dml"
@@ -158,6 +188,25 @@ if [[ -d $golden_dir/explain ]]; then
     for file in "$golden_dir"/explain/*.dml; do
         check_explain_case "$golden_dir/explain" "$(basename "$file" .dml)"
     done
+fi
+
+if [[ -d $golden_dir/passes ]]; then
+    if "$dmlc" dump-ir --help 2>/dev/null | grep -q -- '--after'; then
+        for file in "$golden_dir"/passes/*.dml; do
+            base=$(basename "$file" .dml)
+            check_passes_case "$golden_dir/passes" "$base" "$golden_dir/passes" "passes/$base" \
+                "$(pass_of "$file")"
+        done
+        samples_dir=$golden_dir/../../samples
+        mkdir -p "$golden_dir/passes/samples"
+        for file in "$samples_dir"/*.dml; do
+            base=$(basename "$file" .dml)
+            check_passes_case "$samples_dir" "$base" "$golden_dir/passes/samples" \
+                "passes/samples/$base" all
+        done
+    else
+        echo "skipped passes/: this dmlc has no 'dump-ir --after'"
+    fi
 fi
 
 echo "$passed passed, $failed failed"
