@@ -39,6 +39,7 @@ static const char chain_ir[] = "%a = \"io.load\"() {path = \"a.npy\"} : () -> f3
                                "  \"ir.yield\"(%o) : (f32[n]) -> ()\n"
                                "}) : (f32[n], f32[n], f32[n], f32) -> f32[n]\n";
 
+/* CLOCK_MONOTONIC in seconds. */
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -46,6 +47,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* qsort order of doubles. */
 static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -100,6 +102,7 @@ static const JitKernel *compile_chain(Jit **jit, IrModule **m, SrcFile *file, Ar
     return k;
 }
 
+/* Compiles the chain, times it against memcpy, checks a sample of the output. */
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : DEFAULT_N;

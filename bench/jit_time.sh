@@ -16,7 +16,8 @@
 # warm-up round is discarded, then RUNS rounds give the median, min and max. Kernels = the
 # external functions defined in `--emit=llvm` (one per k.fused op; internal helpers are not
 # counted). Process start and the front end cancel out; printing the IR or the assembly does not
-# (small next to the compile).
+# (small next to the compile). Where `perf stat` works, the instructions of one run of each
+# (difference, millions) are printed too: a count that does not depend on the machine's load.
 set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,14 +67,28 @@ def kernels(sample):
     return sum(1 for l in defines if not l.startswith(("define internal ", "define private ")))
 
 
+def instructions(args):
+    """Instructions retired by args (user and kernel), counted by `perf stat`; None without perf."""
+    try:
+        res = subprocess.run(["perf", "stat", "-x,", "-e", "instructions", "--"] + args,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    except OSError:
+        return None
+    for line in res.stderr.splitlines():
+        fields = line.split(",")
+        if res.returncode == 0 and len(fields) > 2 and fields[2] == "instructions":
+            return int(fields[0]) if fields[0].isdigit() else None
+    return None
+
+
 def summary(v):
     return statistics.median(v), min(v), max(v)
 
 
 print()
-print(f"{'':10} {'':7} {'JIT CPU ms':>26} {'JIT wall ms':>26} {'median T_ir':>12}")
+print(f"{'':10} {'':7} {'JIT CPU ms':>26} {'JIT wall ms':>26} {'T_ir':>8} {'JIT':>9}")
 print(f"{'sample':10} {'kernels':>7} {'median':>8} {'min':>8} {'max':>8} {'median':>8} "
-      f"{'min':>8} {'max':>8} {'CPU ms':>12}  target <= 100 ms (CPU)")
+      f"{'min':>8} {'max':>8} {'CPU ms':>8} {'Minstr':>9}  target <= 100 ms (CPU)")
 worst = 0.0
 for sample in samples:
     name = os.path.basename(sample)[:-4]
@@ -89,8 +104,10 @@ for sample in samples:
             ir_cpu.append(ci)
     c, w = summary(cpu), summary(wall)
     worst = max(worst, c[0])
+    ia, ii = instructions(asm_args), instructions(ir_args)
+    minstr = f"{(ia - ii) * 1e-6:9.0f}" if ia is not None and ii is not None else f"{'-':>9}"
     print(f"{name:10} {kernels(sample):7d} {c[0]:8.1f} {c[1]:8.1f} {c[2]:8.1f} {w[0]:8.1f} "
-          f"{w[1]:8.1f} {w[2]:8.1f} {statistics.median(ir_cpu):12.1f}  "
+          f"{w[1]:8.1f} {w[2]:8.1f} {statistics.median(ir_cpu):8.1f} {minstr}  "
           f"{'met' if c[0] <= 100 else 'NOT met'}")
 print(f"\nworst sample (CPU): {worst:.1f} ms; target <= 100 ms per sample: "
       f"{'met' if worst <= 100 else 'NOT met'}")

@@ -18,6 +18,7 @@
 
 /* ---- support ---- */
 
+/* i32, i64, f32, f64 (not bool). */
 static bool is_numeric(DType t)
 {
     return t == DT_I32 || t == DT_I64 || t == DT_F32 || t == DT_F64;
@@ -52,6 +53,7 @@ static bool const_supported(const IrOp *op, DType t)
     }
 }
 
+/* Which ops and dtypes cg_emit_elementwise handles (see cg.h). */
 bool cg_elementwise_supported(const IrOp *op)
 {
     DType r = op->results[0]->type.dtype;
@@ -110,11 +112,13 @@ bool cg_elementwise_supported(const IrOp *op)
     }
 }
 
+/* A float constant of type (rounded to float for f32). */
 static LLVMValueRef real(LLVMTypeRef type, double v)
 {
     return LLVMConstReal(type, v);
 }
 
+/* An integer constant of type (sign-extended). */
 static LLVMValueRef integer(LLVMTypeRef type, long long v)
 {
     return LLVMConstInt(type, (unsigned long long)v, true);
@@ -129,6 +133,7 @@ static LLVMValueRef zero_of(CgModule *cm, DType t)
 
 /* ---- the ops ---- */
 
+/* The value of an ir.const as a constant of its dtype. */
 static LLVMValueRef emit_const(CgModule *cm, const IrOp *op)
 {
     DType t = op->results[0]->type.dtype;
@@ -149,6 +154,7 @@ static LLVMValueRef pick(CgModule *cm, LLVMValueRef pick_b, LLVMValueRef a, LLVM
     return LLVMBuildSelect(cm->b, LLVMBuildAnd(cm->b, pick_b, a_ordered, ""), b, a, name);
 }
 
+/* maximum(a, b): smax for integers; floats as the C reference (cg.h). */
 LLVMValueRef cg_emit_maximum(CgModule *cm, DType dtype, LLVMValueRef a, LLVMValueRef b)
 {
     if (!type_is_float(dtype)) {
@@ -159,6 +165,7 @@ LLVMValueRef cg_emit_maximum(CgModule *cm, DType dtype, LLVMValueRef a, LLVMValu
     return pick(cm, LLVMBuildFCmp(cm->b, LLVMRealUGT, b, a, ""), a, b, "max");
 }
 
+/* minimum(a, b): smin for integers; floats as the C reference (cg.h). */
 LLVMValueRef cg_emit_minimum(CgModule *cm, DType dtype, LLVMValueRef a, LLVMValueRef b)
 {
     if (!type_is_float(dtype)) {
@@ -180,6 +187,7 @@ static LLVMValueRef emit_relu(CgModule *cm, DType t, LLVMValueRef x)
     return LLVMBuildSelect(cm->b, keep, x, real(type, 0), "relu");
 }
 
+/* |x|: fabs, or llvm.abs with INT_MIN wrapping to itself. */
 static LLVMValueRef emit_abs(CgModule *cm, DType t, LLVMValueRef x)
 {
     LLVMTypeRef type = cg_value_type(cm, t);
@@ -238,6 +246,7 @@ static LLVMValueRef emit_float_to_int(CgModule *cm, LLVMValueRef x, LLVMTypeRef 
     return LLVMBuildSelect(cm->b, in_range, converted, integer(type, minimum), "cast");
 }
 
+/* t.cast between any two dtypes kernels hold (rules in the header comment). */
 static LLVMValueRef emit_cast(CgModule *cm, LLVMValueRef x, DType from, DType to)
 {
     LLVMTypeRef type = cg_value_type(cm, to), from_type = cg_value_type(cm, from);
@@ -261,6 +270,7 @@ static LLVMValueRef emit_cast(CgModule *cm, LLVMValueRef x, DType from, DType to
     return to == DT_I64 ? LLVMBuildSExt(cm->b, x, type, "") : LLVMBuildTrunc(cm->b, x, type, "");
 }
 
+/* A comparison of two values of dtype t: ordered for floats, except != (true for nan). */
 static LLVMValueRef emit_compare(CgModule *cm, IrOpcode opcode, DType t, LLVMValueRef a,
                                  LLVMValueRef b)
 {
@@ -291,6 +301,7 @@ static LLVMValueRef emit_rounding(CgModule *cm, const char *intrinsic, DType t, 
     return cg_call_intrinsic(cm, intrinsic, cg_value_type(cm, t), &x, 1);
 }
 
+/* The binary arithmetic ops of dtype t (integer div, mod, pow never get here). */
 static LLVMValueRef emit_arith(CgModule *cm, IrOpcode opcode, DType t, LLVMValueRef a,
                                LLVMValueRef b)
 {
@@ -325,6 +336,7 @@ static LLVMValueRef emit_arith(CgModule *cm, IrOpcode opcode, DType t, LLVMValue
     }
 }
 
+/* Dispatches one supported op on its operands' values at the current element. */
 LLVMValueRef cg_emit_elementwise(CgModule *cm, const IrOp *op, LLVMValueRef *args)
 {
     DType r = op->results[0]->type.dtype;

@@ -17,6 +17,7 @@ bool cg_is_reduction(IrOpcode opcode)
            opcode == IR_OP_MIN;
 }
 
+/* A dimension that is the constant 1 (it broadcasts). */
 static bool dim_is_one(Dim d)
 {
     return d.kind == DIM_CONST && d.value == 1;
@@ -34,6 +35,7 @@ static bool dtype_supported(DType t)
     return t == DT_BOOL || t == DT_I32 || t == DT_I64 || t == DT_F32 || t == DT_F64;
 }
 
+/* Records why the group is left to the interpreter; returns false. */
 static bool unsupported(CgGroup *g, const char *why)
 {
     g->unsupported = why;
@@ -64,8 +66,10 @@ static bool check_body(CgGroup *g, const IrRegion *body)
         }
         if (o->opcode == IR_OP_YIELD)
             return o->next ? unsupported(g, "ops after ir.yield") : true;
-        if (o->nresults != 1 || o->nregions != 0)
-            return unsupported(g, "an op without exactly one result");
+        const IrOpInfo *info = ir_op_info(o->opcode);
+        if (o->nresults != 1 || o->nregions != 0 ||
+            (info->noperands != IR_VARIADIC && o->noperands != info->noperands))
+            return unsupported(g, "an op with the wrong number of operands or results");
         const Type *t = &o->results[0]->type;
         if (t->sparse || !dtype_supported(t->dtype))
             return unsupported(g, "a sparse or non-numeric value");
@@ -237,6 +241,7 @@ static bool check_operands(CgGroup *g, const IrOp *op, const IrRegion *body)
     return true;
 }
 
+/* Fills g for a k.fused op, or says why codegen leaves it to the interpreter (see cg.h). */
 bool cg_group_analyse(const IrOp *op, Arena *arena, CgGroup *g)
 {
     memset(g, 0, sizeof *g);

@@ -44,6 +44,7 @@ struct Jit {
     double compile_ms;
 };
 
+/* CLOCK_MONOTONIC in milliseconds. */
 static double now_ms(void)
 {
     struct timespec ts;
@@ -62,6 +63,7 @@ static bool llvm_error(RtError *err, LLVMErrorRef e, const char *what)
 
 /* ---- finding and analysing the fused ops ---- */
 
+/* Appends every k.fused op of r and of its ops' regions, in module order. */
 static void collect_fused(const IrRegion *r, PtrVec *out)
 {
     for (const IrOp *o = r->first; o; o = o->next) {
@@ -119,7 +121,6 @@ static LLVMModuleRef build_module(const CgTarget *target, LLVMTargetMachineRef t
         cg_emit_kernel(&cm, &planned[i].group, planned[i].name);
     cg_module_free(&cm);
 
-    if (getenv("DMLC_DUMP_PREOPT")) LLVMPrintModuleToFile(mod, getenv("DMLC_DUMP_PREOPT"), NULL);
     char *message = NULL;
     if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &message)) {
         rt_errorf(err, "error: codegen made an invalid LLVM module (a bug): %s", message);
@@ -206,6 +207,7 @@ static bool create_lljit(Jit *jit, RtError *err)
     return define_symbols(jit, err);
 }
 
+/* A session: the target (validated), a target machine for the optimiser, and LLJIT. */
 Jit *jit_new(const JitOptions *options, RtError *err)
 {
     Jit *jit = calloc(1, sizeof *jit);
@@ -222,6 +224,7 @@ Jit *jit_new(const JitOptions *options, RtError *err)
     return jit;
 }
 
+/* Disposes LLJIT (and every kernel with it), the target machine and the tables. */
 void jit_free(Jit *jit)
 {
     if (!jit)
@@ -243,6 +246,7 @@ void jit_free(Jit *jit)
 
 /* ---- the kernel table ---- */
 
+/* The slot of op in the open-addressing index: where it is, or the empty slot it would take. */
 static size_t index_slot(const IrOp **keys, size_t cap, const IrOp *op)
 {
     uint64_t h = (uint64_t)(uintptr_t)op;
@@ -277,6 +281,7 @@ static void grow_index(Jit *jit, int need)
     }
 }
 
+/* Records a compiled kernel and indexes it by its k.fused op. */
 static void add_kernel(Jit *jit, const CgGroup *g, const char *name, JitKernelFn fn)
 {
     if (jit->nkernels == jit->kernels_cap) {
@@ -301,6 +306,7 @@ static void add_kernel(Jit *jit, const CgGroup *g, const char *name, JitKernelFn
     jit->index_values[s] = jit->nkernels - 1;
 }
 
+/* The kernel compiled for a k.fused op, or NULL. */
 const JitKernel *jit_kernel(const Jit *jit, const IrOp *fused)
 {
     if (!jit || jit->index_cap == 0)
@@ -309,11 +315,13 @@ const JitKernel *jit_kernel(const Jit *jit, const IrOp *fused)
     return jit->index_keys[s] ? &jit->kernels[jit->index_values[s]] : NULL;
 }
 
+/* Time spent in jit_compile_module so far (analysis, emission, optimisation, codegen). */
 double jit_compile_ms(const Jit *jit)
 {
     return jit ? jit->compile_ms : 0;
 }
 
+/* Kernels compiled so far. */
 int jit_kernel_count(const Jit *jit)
 {
     return jit ? jit->nkernels : 0;
@@ -343,6 +351,7 @@ static bool load_module(Jit *jit, LLVMModuleRef mod, LLVMOrcThreadSafeContextRef
     return true;
 }
 
+/* Compiles every supported k.fused op of m in one LLVM module (see the file comment). */
 bool jit_compile_module(Jit *jit, const IrModule *m, RtError *err)
 {
     double start = now_ms();
@@ -382,6 +391,7 @@ static bool emit_assembly(LLVMTargetMachineRef tm, LLVMModuleRef mod, Buf *out, 
     return true;
 }
 
+/* The optimised LLVM IR or the assembly of m's kernels, without a JIT session. */
 bool jit_emit(const IrModule *m, const JitOptions *options, JitEmitKind kind, Buf *out,
               RtError *err)
 {

@@ -34,6 +34,7 @@
 
 /* ---- the module ---- */
 
+/* Caches the types of ctx and makes a builder for mod. */
 void cg_module_init(CgModule *cm, LLVMContextRef ctx, LLVMModuleRef mod, const CgTarget *target)
 {
     cm->ctx = ctx;
@@ -50,6 +51,7 @@ void cg_module_init(CgModule *cm, LLVMContextRef ctx, LLVMModuleRef mod, const C
     cm->target = target;
 }
 
+/* Disposes the builder (the module and context belong to the caller). */
 void cg_module_free(CgModule *cm)
 {
     if (cm->b)
@@ -57,6 +59,7 @@ void cg_module_free(CgModule *cm)
     cm->b = NULL;
 }
 
+/* i1, i32, i64, float or double. */
 LLVMTypeRef cg_value_type(const CgModule *cm, DType dtype)
 {
     switch (dtype) {
@@ -75,11 +78,13 @@ LLVMTypeRef cg_value_type(const CgModule *cm, DType dtype)
     }
 }
 
+/* As cg_value_type, but bool is i8 in memory. */
 LLVMTypeRef cg_memory_type(const CgModule *cm, DType dtype)
 {
     return dtype == DT_BOOL ? cm->i8 : cg_value_type(cm, dtype);
 }
 
+/* A call of the intrinsic `name` overloaded on `type`. */
 LLVMValueRef cg_call_intrinsic(CgModule *cm, const char *name, LLVMTypeRef type, LLVMValueRef *args,
                                unsigned nargs)
 {
@@ -99,6 +104,7 @@ typedef struct {
     size_t cap; /* a power of two, at least twice the number of keys */
 } ValueMap;
 
+/* The slot of v: where it is, or the empty slot it would take (linear probing). */
 static size_t value_slot(const ValueMap *m, const IrValue *v)
 {
     uint64_t h = (uint64_t)(uintptr_t)v;
@@ -111,6 +117,7 @@ static size_t value_slot(const ValueMap *m, const IrValue *v)
     return i;
 }
 
+/* An empty map with room for nvalues keys. */
 static void value_map_init(ValueMap *m, int nvalues)
 {
     m->cap = 16;
@@ -122,6 +129,7 @@ static void value_map_init(ValueMap *m, int nvalues)
         DIE("out of memory");
 }
 
+/* Binds (or rebinds) v. */
 static void value_map_put(ValueMap *m, const IrValue *v, LLVMValueRef value)
 {
     size_t i = value_slot(m, v);
@@ -129,6 +137,7 @@ static void value_map_put(ValueMap *m, const IrValue *v, LLVMValueRef value)
     m->values[i] = value;
 }
 
+/* The value bound to v (group.c made sure that every operand is bound before use). */
 static LLVMValueRef value_map_get(const ValueMap *m, const IrValue *v)
 {
     size_t i = value_slot(m, v);
@@ -171,6 +180,7 @@ typedef struct {
     LLVMValueRef index;
 } CountedLoop;
 
+/* Starts a counted loop: header with the index phi and the test, then the body. */
 static void loop_open(Emitter *e, LLVMValueRef count, const char *name, CountedLoop *l)
 {
     CgModule *cm = e->cm;
@@ -192,6 +202,7 @@ static void loop_open(Emitter *e, LLVMValueRef count, const char *name, CountedL
     LLVMPositionBuilderAtEnd(cm->b, body);
 }
 
+/* Ends a counted loop: the increment and the back edge; the builder moves to the exit. */
 static void loop_close(Emitter *e, CountedLoop *l)
 {
     CgModule *cm = e->cm;
@@ -208,6 +219,7 @@ static LLVMValueRef element_ptr(Emitter *e, DType dtype, LLVMValueRef base, LLVM
     return LLVMBuildInBoundsGEP2(e->cm->b, cg_memory_type(e->cm, dtype), base, &index, 1, "");
 }
 
+/* base[index] as a value (bool: i8 != 0). */
 static LLVMValueRef load_element(Emitter *e, DType dtype, LLVMValueRef base, LLVMValueRef index)
 {
     CgModule *cm = e->cm;
@@ -218,6 +230,7 @@ static LLVMValueRef load_element(Emitter *e, DType dtype, LLVMValueRef base, LLV
     return v;
 }
 
+/* base[index] = v (bool: as i8 0 or 1). */
 static void store_element(Emitter *e, DType dtype, LLVMValueRef base, LLVMValueRef index,
                           LLVMValueRef v)
 {
@@ -415,6 +428,7 @@ static void emit_element(Emitter *e, LLVMValueRef flat_index, LLVMValueRef j)
 
 /* ---- the functions ---- */
 
+/* Adds the enum attribute `name` to fn at index (function, return or parameter + 1). */
 static void add_attribute(CgModule *cm, LLVMValueRef fn, unsigned index, const char *name)
 {
     unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
@@ -633,6 +647,7 @@ static int count_values(const IrRegion *body)
     return n;
 }
 
+/* Emits NAME.body and NAME for an analysed group (see the file comment). */
 void cg_emit_kernel(CgModule *cm, const CgGroup *g, const char *name)
 {
     const IrOp *op = g->op;

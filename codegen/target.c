@@ -112,6 +112,7 @@ static bool check_cpu_name(const char *triple, const char *cpu, RtError *err)
                      cpu);
 }
 
+/* The target of options (see cg.h): opt level checked, CPU validated, AVX-512 looked up. */
 bool cg_target_init(CgTarget *t, const JitOptions *options, RtError *err)
 {
     memset(t, 0, sizeof *t);
@@ -145,6 +146,7 @@ bool cg_target_init(CgTarget *t, const JitOptions *options, RtError *err)
     return true;
 }
 
+/* Frees the strings of t. */
 void cg_target_free(CgTarget *t)
 {
     if (t->triple)
@@ -154,6 +156,7 @@ void cg_target_free(CgTarget *t)
     memset(t, 0, sizeof *t);
 }
 
+/* A target machine for t's triple, CPU and features, at t's codegen level. */
 LLVMTargetMachineRef cg_target_machine(const CgTarget *t, RtError *err)
 {
     LLVMTargetRef target;

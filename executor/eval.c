@@ -104,7 +104,11 @@ bool rt_eval_op(const RtEvalContext *ctx, const IrOp *op, uint64_t op_key, const
             return rt_op_errorf(err, op, "%s cannot take a %s operand", eval_op_name(op),
                                 type_dtype_name(args[i].dtype));
 
-    unsigned flags = ir_op_info(op->opcode)->flags;
+    const IrOpInfo *info = ir_op_info(op->opcode);
+    if (info->noperands != IR_VARIADIC && op->noperands != info->noperands)
+        return rt_op_errorf(err, op, "%s takes %d operands, saw %d", info->name, info->noperands,
+                            op->noperands);
+    unsigned flags = info->flags;
     if (flags & IR_ELEMENTWISE)
         return eval_elementwise(op, args, &results[0], err);
     if (flags & IR_REDUCTION)

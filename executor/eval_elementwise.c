@@ -12,7 +12,10 @@
  * `t.pow` errors on a negative exponent; `t.round` is half to even; `t.sign` of nan is nan;
  * `t.minimum`, `t.maximum`, `t.clip` and `t.relu` propagate nan (NumPy's maximum(x, 0) for relu);
  * sigmoid is 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) below, so it never overflows;
- * soft_threshold(x, t) = sign(x) * maximum(|x| - t, 0). */
+ * soft_threshold(x, t) = sign(x) * maximum(|x| - t, 0).
+ *
+ * `inplace = K` (set by passes/memplan.c when operand K dies at the op): the result is written into
+ * operand K's buffer when that tensor has the result's dtype and shape and holds one reference. */
 #include "executor/eval_internal.h"
 
 #include <math.h>
@@ -643,7 +646,28 @@ static bool scalar_op(const IrOp *op, EvalKernel k, const RtValue *in, int n, DT
     return true;
 }
 
-/* Operands with at least one tensor, of the kernel's dtypes: broadcast into a new tensor. */
+/* The operand named by the op's `inplace` attribute (passes/memplan.c sets it when that operand
+ * dies at this op) when its buffer can hold the result: a tensor of the result's dtype and shape
+ * that nobody else holds (one reference: the caller's slot). A new reference to it, or NULL. Each
+ * result element is then written after the elements at its index are read, so the kernels may
+ * overwrite their operand. */
+static Tensor *reusable_operand(const IrOp *op, const RtValue *in, int n, DType dtype, int rank,
+                                const int64_t *shape)
+{
+    int64_t k;
+    if (!eval_attr_int(op, "inplace", &k) || k < 0 || k >= n || !in[k].is_tensor)
+        return NULL;
+    Tensor *t = in[k].t;
+    if (t->refs != 1 || t->sparse || t->dtype != dtype || t->rank != rank)
+        return NULL;
+    for (int d = 0; d < rank; d++)
+        if (t->shape[d] != shape[d])
+            return NULL;
+    return tensor_ref(t);
+}
+
+/* Operands with at least one tensor, of the kernel's dtypes: broadcast into a new tensor (or
+ * into the operand the op may overwrite). */
 static bool tensor_op(const IrOp *op, EvalKernel k, const RtValue *in, int n, DType result_dtype,
                       RtValue *result, RtError *err)
 {
@@ -664,8 +688,8 @@ static bool tensor_op(const IrOp *op, EvalKernel k, const RtValue *in, int n, DT
             base[i] = &scalar[i];
         }
     }
-    Tensor *t = eval_tensor_new(op, result_dtype, rank, shape, err);
-    if (!t)
+    Tensor *t = reusable_operand(op, in, n, result_dtype, rank, shape);
+    if (!t && !(t = eval_tensor_new(op, result_dtype, rank, shape, err)))
         return false;
     if (!run_broadcast(k, n, in, base, rank, shape, t)) {
         tensor_unref(t);

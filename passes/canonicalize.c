@@ -412,37 +412,35 @@ static bool fold_shape_query(Canon *c, IrOp *op)
     return true;
 }
 
-/* The forward walk over one region, with a read cache of its own and CSE entries that end with
- * it. */
 static void canon_region(Canon *c, IrRegion *r);
 
-/* Everything the forward walk does to one op; false when the op was removed. */
-static bool canon_op(Canon *c, IrOp *op, ReadCache *reads)
+/* Everything the forward walk does to one op: its regions first, then folding, identities, read
+ * merging and CSE (each may replace and erase it). */
+static void canon_op(Canon *c, IrOp *op, ReadCache *reads)
 {
     if (op->opcode == IR_OP_K_FUSED)
-        return true;
+        return;
     for (int i = 0; i < op->nregions; i++)
         canon_region(c, op->regions[i]);
     if (op->opcode == IR_OP_CFG_DECL)
         note_config(c, op);
     if (fold_op(c, op) || fold_shape_query(c, op))
-        return false;
+        return;
     IrValue *same = fold_identity(op);
     if (same) {
         replace_op(c, op, &same);
-        return false;
+        return;
     }
     if (op->opcode == IR_OP_STATE_READ && ir_op_symbol(op)) {
         IrValue **slot = read_slot(reads, ir_op_symbol(op), true);
-        if (*slot && type_equal(&(*slot)->type, &op->results[0]->type)) {
+        if (*slot && type_equal(&(*slot)->type, &op->results[0]->type))
             replace_op(c, op, slot);
-            return false;
-        }
-        *slot = op->results[0];
-        return true;
+        else
+            *slot = op->results[0];
+        return;
     }
     forget_written(reads, op);
-    return !cse_op(c, op);
+    cse_op(c, op);
 }
 
 /* The forward walk over one region, with a read cache of its own and CSE entries that end with

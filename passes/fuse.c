@@ -267,7 +267,7 @@ static bool listed(Group *const *list, int n, const Group *g)
  * a kernel at all. */
 static Group *choose_group(RegionFusion *rf, IrOp *op, int at)
 {
-    Group *tried[2 * TYPE_MAX_RANK + MAX_CANDIDATE_GROUPS];
+    Group *tried[3]; /* the groups of its operands: elementwise ops have at most three */
     int ntried = 0;
     for (int i = 0; i < op->noperands && i < 3; i++) {
         const Member *m = member_value(rf, op->operands[i]);
@@ -311,7 +311,6 @@ static void note_nested_uses(RegionFusion *rf, const IrRegion *r, int at)
     }
 }
 
-/* Numbers the region's ops, walks them, builds the kernels. */
 static void fuse_region(Rewriter *rw, IrRegion *r, Arena *scratch);
 
 /* One op of the walk: joins a group, or records its uses of group values. */

@@ -220,25 +220,25 @@ static void slice_rule(const Shapes *s, const IrOp *op, Type *want)
     const Type *x = &op->operands[0]->type;
     if (!index || index->kind != IR_ATTR_STRINGS || index->count != x->rank)
         return;
-    int next = 1;
+    int next = 1; /* the operand of the next bound or index */
     for (int i = 0; i < index->count; i++) {
         const char *p = index->strings[i];
-        const Affine *lo = NULL, *hi = NULL;
         if (strcmp(p, "i") == 0) {
             next++;
             continue;
         }
-        if (strcmp(p, "a..b") == 0 || strcmp(p, "a..") == 0)
-            lo = next < op->noperands ? affine_of(s, op->operands[next++]) : NULL;
-        if (strcmp(p, "a..b") == 0 || strcmp(p, "..b") == 0)
-            hi = next < op->noperands ? affine_of(s, op->operands[next++]) : NULL;
-        bool bounded = strcmp(p, ":") != 0;
-        if (bounded && ((strchr(p, 'a') && !lo) || (strchr(p, 'b') && !hi)))
-            want->dims[want->rank++] = any_dim();
-        else
-            want->dims[want->rank++] = bounded ? range_length(lo, hi, x->dims[i]) : x->dims[i];
-        if (want->rank > TYPE_MAX_RANK)
-            return;
+        if (strcmp(p, ":") == 0) {
+            want->dims[want->rank++] = x->dims[i];
+            continue;
+        }
+        bool has_lo = p[0] == 'a', has_hi = p[strlen(p) - 1] == 'b';
+        const Affine *lo = NULL, *hi = NULL;
+        if (has_lo && next < op->noperands)
+            lo = affine_of(s, op->operands[next++]);
+        if (has_hi && next < op->noperands)
+            hi = affine_of(s, op->operands[next++]);
+        bool bounds_known = (!has_lo || lo) && (!has_hi || hi);
+        want->dims[want->rank++] = bounds_known ? range_length(lo, hi, x->dims[i]) : any_dim();
     }
 }
 

@@ -732,6 +732,47 @@ Test(eval, operands_of_another_dtype_are_converted_first)
     arena_free(&a);
 }
 
+Test(eval, inplace_reuses_a_dying_operand_only_when_nobody_else_holds_it)
+{
+    Arena a;
+    arena_init(&a);
+    IrModule *m = ir_module_new(&a);
+    double v[3] = {1, 2, 3};
+    Tensor *x = vector_f64(3, v);
+    RtValue args[2] = {rt_f64(10), rt_tensor(x)};
+    IrOp *op = op_over(m, IR_OP_SUB, args, 2, (Type){.dtype = DT_F64, .rank = 1});
+    ir_set_int(m, op, "inplace", 1);
+    RtValue out;
+    RtError err = {0};
+    /* x held by its slot only: 10 - x is written over x */
+    cr_assert(rt_eval_op(NULL, op, 0, args, &out, &err), "%s", err.message);
+    cr_assert_eq(out.t, x);
+    cr_assert_eq(x->refs, 2);
+    double want[3] = {9, 8, 7};
+    cr_assert_arr_eq(x->data, want, sizeof want);
+    rt_value_release(&out);
+    /* a second holder (a snapshot, a state slot): a new tensor, x untouched */
+    Tensor *held = tensor_ref(x);
+    cr_assert(rt_eval_op(NULL, op, 0, args, &out, &err), "%s", err.message);
+    cr_assert_neq(out.t, x);
+    cr_assert_arr_eq(x->data, want, sizeof want);
+    double again[3] = {1, 2, 3};
+    cr_assert_arr_eq(out.t->data, again, sizeof again);
+    rt_value_release(&out);
+    tensor_unref(held);
+    /* an operand of another shape than the result (it is broadcast) is never reused */
+    int64_t shape[2] = {2, 3};
+    RtValue wide[2] = {rt_tensor(iota_f64(2, shape)), rt_tensor(x)};
+    IrOp *add = op_over(m, IR_OP_ADD, wide, 2, (Type){.dtype = DT_F64, .rank = 2});
+    ir_set_int(m, add, "inplace", 1);
+    cr_assert(rt_eval_op(NULL, add, 0, wide, &out, &err), "%s", err.message);
+    cr_assert(out.t != x && out.t->numel == 6);
+    rt_value_release(&out);
+    rt_value_release(&wide[0]);
+    tensor_unref(x);
+    arena_free(&a);
+}
+
 Test(eval, errors_name_the_source_position_and_leave_no_result)
 {
     Arena a;

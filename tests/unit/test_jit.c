@@ -81,6 +81,7 @@ typedef struct {
     int nfused;
 } Compiled;
 
+/* Reads IR text (asserting that it reads) and finds its top-level k.fused ops. */
 static Compiled *read_module(const char *text)
 {
     Compiled *c = calloc(1, sizeof *c);
@@ -110,6 +111,7 @@ static Compiled *compile_module(const char *text, const JitOptions *options)
     return c;
 }
 
+/* Compiles a built module text for the host and frees the text. */
 static Compiled *compile_text(ModuleText *mt)
 {
     Compiled *c = compile_module(buf_cstr(&mt->text), NULL);
@@ -117,6 +119,7 @@ static Compiled *compile_text(ModuleText *mt)
     return c;
 }
 
+/* Frees the session, the module and its source. */
 static void compiled_free(Compiled *c)
 {
     jit_free(c->jit);
@@ -144,11 +147,13 @@ typedef struct {
     void *data; /* never NULL, so that n == 0 still passes a real pointer */
 } Array;
 
+/* Bytes per element in memory. */
 static size_t elem_size(DType t)
 {
     return t == DT_BOOL ? 1 : (t == DT_I32 || t == DT_F32) ? 4 : 8;
 }
 
+/* A zeroed array of n elements. */
 static Array array_new(DType t, int64_t n)
 {
     Array a = {t, n, calloc((size_t)(n > 0 ? n : 1), elem_size(t))};
@@ -156,12 +161,14 @@ static Array array_new(DType t, int64_t n)
     return a;
 }
 
+/* Frees the elements. */
 static void array_free(Array *a)
 {
     free(a->data);
     a->data = NULL;
 }
 
+/* Element i of a float array. */
 static double get_f(const Array *a, int64_t i)
 {
     switch (a->dtype) {
@@ -175,6 +182,7 @@ static double get_f(const Array *a, int64_t i)
     }
 }
 
+/* Element i of an integer or bool array. */
 static int64_t get_i(const Array *a, int64_t i)
 {
     switch (a->dtype) {
@@ -190,6 +198,7 @@ static int64_t get_i(const Array *a, int64_t i)
     }
 }
 
+/* Sets element i of a float array (rounded to f32 where it is one). */
 static void set_f(Array *a, int64_t i, double v)
 {
     if (a->dtype == DT_F32)
@@ -198,6 +207,7 @@ static void set_f(Array *a, int64_t i, double v)
         ((double *)a->data)[i] = v;
 }
 
+/* Sets element i of an integer or bool array (wrapped to i32, bool as 0 / 1). */
 static void set_i(Array *a, int64_t i, int64_t v)
 {
     if (a->dtype == DT_BOOL)
@@ -208,6 +218,7 @@ static void set_i(Array *a, int64_t i, int64_t v)
         ((int64_t *)a->data)[i] = v;
 }
 
+/* f32 or f64. */
 static bool is_float(DType t)
 {
     return t == DT_F32 || t == DT_F64;
@@ -287,6 +298,7 @@ static int64_t wrap(DType t, uint64_t v)
 static const int64_t sizes[] = {0, 1, 7, 1000, 4097};
 enum { NSIZES = sizeof sizes / sizeof sizes[0] };
 
+/* "f32", "i64", ... */
 static const char *dtype_name(DType t)
 {
     return type_dtype_name(t);
@@ -301,11 +313,13 @@ static double c_maximum(double a, double b)
     return isnan(a) ? a : (b > a || isnan(b)) ? b : a;
 }
 
+/* The minimum counterpart of c_maximum. */
 static double c_minimum(double a, double b)
 {
     return isnan(a) ? a : (b < a || isnan(b)) ? b : a;
 }
 
+/* sign(x): nan for nan, +0 for either zero. */
 static double np_sign(double x)
 {
     return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x;
@@ -324,6 +338,7 @@ static double py_mod(double a, double b)
     return m;
 }
 
+/* The C reference of a unary float op, in dtype t. */
 static double ref_float_unary(const char *op, DType t, double x)
 {
     if (strcmp(op, "t.neg") == 0)
@@ -346,6 +361,7 @@ static double ref_float_unary(const char *op, DType t, double x)
     return 0;
 }
 
+/* The C reference of a binary float op, in dtype t. */
 static double ref_float_binary(const char *op, DType t, double a, double b)
 {
     if (strcmp(op, "t.add") == 0)
@@ -370,6 +386,7 @@ static double ref_float_binary(const char *op, DType t, double a, double b)
     return 0;
 }
 
+/* The C reference of a unary integer op, wrapping to dtype t. */
 static int64_t ref_int_unary(const char *op, DType t, int64_t x)
 {
     if (strcmp(op, "t.neg") == 0)
@@ -383,6 +400,7 @@ static int64_t ref_int_unary(const char *op, DType t, int64_t x)
     return x; /* floor, ceil, round */
 }
 
+/* The C reference of a binary integer op, wrapping to dtype t. */
 static int64_t ref_int_binary(const char *op, DType t, int64_t a, int64_t b)
 {
     if (strcmp(op, "t.add") == 0)
@@ -403,6 +421,7 @@ static int64_t ref_int_binary(const char *op, DType t, int64_t a, int64_t b)
     return 0;
 }
 
+/* A comparison of floats (C's operators: ordered, except != which is true for nan). */
 static bool ref_compare(const char *op, double a, double b)
 {
     if (strcmp(op, "t.eq") == 0)
@@ -418,6 +437,7 @@ static bool ref_compare(const char *op, double a, double b)
     return a >= b;
 }
 
+/* A comparison of integers (or bools). */
 static bool ref_int_compare(const char *op, int64_t a, int64_t b)
 {
     if (strcmp(op, "t.eq") == 0)
@@ -456,6 +476,7 @@ static void run(const JitKernel *k, int64_t outer, int64_t inner, Array *result,
     k->fn(outer, inner, bufs, scalars);
 }
 
+/* The scalar slot of a float scalar: the bits of a double. */
 static uint64_t f64_slot(double v)
 {
     uint64_t bits;
@@ -535,18 +556,21 @@ static void check_ops(DType t, const char *const *ops, int nops, int arity)
     compiled_free(c);
 }
 
+/* add sub mul div mod pow minimum maximum soft_threshold, f32 and f64, bit for bit. */
 Test(jit, float_binary_ops_match_c_exactly)
 {
     check_ops(DT_F32, float_binary_ops, NFLOAT_BINARY, 2);
     check_ops(DT_F64, float_binary_ops, NFLOAT_BINARY, 2);
 }
 
+/* neg abs relu sign floor ceil round sqrt, f32 and f64, bit for bit. */
 Test(jit, float_unary_ops_match_c_exactly)
 {
     check_ops(DT_F32, float_unary_ops, NFLOAT_UNARY, 1);
     check_ops(DT_F64, float_unary_ops, NFLOAT_UNARY, 1);
 }
 
+/* i32 and i64 arithmetic wraps; floor, ceil, round are the identity. */
 Test(jit, integer_ops_wrap_like_c)
 {
     check_ops(DT_I32, int_binary_ops, NINT_BINARY, 2);
@@ -720,6 +744,7 @@ static uint64_t ulp_distance(DType t, double a, double b)
     return ra > rb ? (uint64_t)ra - (uint64_t)rb : (uint64_t)rb - (uint64_t)ra;
 }
 
+/* glibc's value of a transcendental op in dtype t (sigmoid from expf / exp, the stable way). */
 static double libm(const char *fn, DType t, double x)
 {
     float f = (float)x;
@@ -766,6 +791,7 @@ static void fill_math_inputs(Array *a)
     }
 }
 
+/* exp log log1p tanh sigmoid in f32 and f64, over 1M inputs each, within 4 ulp of glibc. */
 Test(jit, transcendentals_are_within_4_ulp_of_libm)
 {
     static const char *const fns[] = {"t.exp", "t.log", "t.log1p", "t.tanh", "t.sigmoid"};
@@ -1016,6 +1042,7 @@ typedef struct {
     int64_t count;
 } Reference;
 
+/* The reference reductions of count elements of x (and x * y) from start, stride apart. */
 static Reference reference_reduce(const Array *x, const Array *y, int64_t start, int64_t count,
                                   int64_t stride)
 {
@@ -1076,11 +1103,13 @@ static void check_reduced(DType t, int o, double got_f, int64_t got_i, const Ref
               reduction_ops[o], dtype_name(t), where, got_f, want, tolerance);
 }
 
+/* A REDUCE_ALL float result in its cell. */
 static double get_scalar_f(DType t, const void *p)
 {
     return t == DT_F32 ? *(const float *)p : *(const double *)p;
 }
 
+/* A REDUCE_ALL integer result in its cell. */
 static int64_t get_scalar_i(DType t, const void *p)
 {
     return t == DT_I32 ? *(const int32_t *)p : *(const int64_t *)p;
@@ -1391,6 +1420,7 @@ static void check_chain(const JitKernel *k, int64_t outer, int64_t inner)
     array_free(&out);
 }
 
+/* The benchmark chain: its name, and right results for any outer x inner split. */
 Test(jit, chain_runs_as_one_row_whatever_the_split)
 {
     Compiled *c = compile_module(chain_module(3), NULL);
@@ -1404,6 +1434,7 @@ Test(jit, chain_runs_as_one_row_whatever_the_split)
     compiled_free(c);
 }
 
+/* --target-cpu x86-64-v2: runs here, and uses no AVX register. */
 Test(jit, named_target_cpu_compiles_and_runs)
 {
     JitOptions options = {.target_cpu = "x86-64-v2", .opt_level = 3};
@@ -1442,6 +1473,7 @@ static void expect_bad_options(const JitOptions *options, const char *message)
     fclose(capture);
 }
 
+/* An unknown CPU or optimisation level: an error message, nothing from LLVM on stderr. */
 Test(jit, unknown_target_cpu_is_a_clean_error)
 {
     expect_bad_options(&(JitOptions){.target_cpu = "pentium9"}, "unknown target CPU 'pentium9'");
@@ -1459,6 +1491,7 @@ Test(jit, unknown_target_cpu_is_a_clean_error)
 
 /* ---- jit_emit ---- */
 
+/* jit_emit of IR text for cpu (NULL: the host), as a malloc'd string. */
 static char *emit(const char *text, const char *cpu, JitEmitKind kind)
 {
     Compiled *r = read_module(text);
@@ -1472,6 +1505,7 @@ static char *emit(const char *text, const char *cpu, JitEmitKind kind)
     return s;
 }
 
+/* The optimised IR: named kernels, scoped noalias, vectors, reassoc on sums only. */
 Test(jit, emit_llvm_shows_the_optimised_kernels)
 {
     char *ir = emit(chain_module(12), NULL, JIT_EMIT_LLVM);
@@ -1490,6 +1524,7 @@ Test(jit, emit_llvm_shows_the_optimised_kernels)
     free(ir);
 }
 
+/* zmm on AVX-512 (the host when it has it; skylake-avx512 always), ymm on AVX2. */
 Test(jit, emit_asm_uses_the_widest_vectors)
 {
     char *host = emit(chain_module(7), NULL, JIT_EMIT_ASM);
