@@ -558,7 +558,7 @@ static bool reduce(const IrOp *op, const Reduction *r, const Operand *x, bool is
     if (!t)
         return false;
     size_t in_size = dtype_size(x->dtype), out_size = dtype_size(result_dtype);
-    for (int64_t o = 0; o < outer; o++) {
+    for (int64_t o = 0; o < outer && t->numel > 0; o++) {
         const char *block = (const char *)x->data + (size_t)(o * n * inner) * in_size;
         char *dst = (char *)t->data + (size_t)(o * inner) * out_size;
         if (inner == 1) {
@@ -579,9 +579,12 @@ bool eval_reduction(const IrOp *op, const RtValue *args, RtValue *result, RtErro
         return rt_op_errorf(err, op, "%s is not a reduction of one operand", eval_op_name(op));
     /* index results (argmax, argmin, count_nonzero) read the operand as it is; the others
      * compute in their result's dtype */
+    bool index_result = ir_op_has_flag(op->opcode, IR_INDEX_RESULT);
+    if (index_result && eval_result_dtype(op, 0) != DT_I64)
+        return rt_op_errorf(err, op, "%s gives i64, not %s", eval_op_name(op),
+                            type_dtype_name(eval_result_dtype(op, 0)));
     RtValue x;
-    DType want =
-        ir_op_has_flag(op->opcode, IR_INDEX_RESULT) ? args[0].dtype : eval_result_dtype(op, 0);
+    DType want = index_result ? args[0].dtype : eval_result_dtype(op, 0);
     if (!eval_convert(op, args[0], want, &x, err))
         return false;
     Operand view;
@@ -657,7 +660,7 @@ bool eval_softmax(const IrOp *op, const RtValue *args, RtValue *result, RtError 
     if (ok && inner > 1 && !(scratch = malloc((size_t)inner * dtype_size(dtype))))
         ok = rt_op_errorf(err, op, "out of memory in t.softmax");
     size_t el = dtype_size(dtype);
-    for (int64_t o = 0; ok && o < outer; o++) {
+    for (int64_t o = 0; ok && n > 0 && inner > 0 && o < outer; o++) {
         const char *src = (const char *)view.data + (size_t)(o * n * inner) * el;
         char *dst = (char *)out + (size_t)(o * n * inner) * el;
         if (dtype == DT_F32 && inner == 1)

@@ -58,6 +58,9 @@ seed_corpus() {
         fuzz_ir_reader)
             mapfile -t seeds < <(find tests/golden/ir -name '*.ir' 2>/dev/null | sort)
             ;;
+        fuzz_io)
+            # the corpus seeds under tests/fuzz/corpus/fuzz_io/ carry the format byte
+            ;;
     esac
     if [[ -d tests/fuzz/corpus/$target ]]; then
         mapfile -t -O "${#seeds[@]}" seeds < <(find "tests/fuzz/corpus/$target" -type f | sort)

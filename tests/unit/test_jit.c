@@ -1103,16 +1103,24 @@ static void check_reduced(DType t, int o, double got_f, int64_t got_i, const Ref
               reduction_ops[o], dtype_name(t), where, got_f, want, tolerance);
 }
 
-/* A REDUCE_ALL float result in its cell. */
-static double get_scalar_f(DType t, const void *p)
+/* The cell a REDUCE_ALL result is written to. */
+typedef union {
+    float f32;
+    double f64;
+    int32_t i32;
+    int64_t i64;
+} Cell;
+
+/* A REDUCE_ALL float result. */
+static double cell_f(DType t, const Cell *c)
 {
-    return t == DT_F32 ? *(const float *)p : *(const double *)p;
+    return t == DT_F32 ? c->f32 : c->f64;
 }
 
-/* A REDUCE_ALL integer result in its cell. */
-static int64_t get_scalar_i(DType t, const void *p)
+/* A REDUCE_ALL integer result. */
+static int64_t cell_i(DType t, const Cell *c)
 {
-    return t == DT_I32 ? *(const int32_t *)p : *(const int64_t *)p;
+    return t == DT_I32 ? c->i32 : c->i64;
 }
 
 /* Fills x with finite values (sums are compared with a tolerance). */
@@ -1158,17 +1166,20 @@ Test(jit, reductions_over_everything)
             Array x = array_new(t, n), y = array_new(t, n), p = array_new(t, n);
             fill_finite(&x, 40 + (uint64_t)d);
             fill_finite(&y, 50 + (uint64_t)d);
-            char scalars[4][8];
-            void *bufs[] = {p.data, scalars[0], scalars[1], scalars[2], scalars[3]};
-            int nred = fp ? 4 : 1;
-            void *kbufs[] = {bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], x.data, y.data};
-            memmove(&kbufs[1 + nred], &kbufs[5], 2 * sizeof(void *));
-            k->fn(1, n, kbufs, NULL);
+            Cell cells[4];
+            void *bufs[7];
+            int nbufs = 0, nreductions = fp ? 4 : 1;
+            bufs[nbufs++] = p.data;
+            for (int o = 0; o < nreductions; o++)
+                bufs[nbufs++] = &cells[o];
+            bufs[nbufs++] = x.data;
+            bufs[nbufs++] = y.data;
+            k->fn(1, n, bufs, NULL);
             if (!fp && n > 0) { /* max and min of integers over non-empty arrays */
-                void *mbufs[] = {scalars[2], x.data};
-                kernel(c, group + 1)->fn(1, n, mbufs, NULL);
-                void *nbufs[] = {scalars[3], x.data};
-                kernel(c, group + 2)->fn(1, n, nbufs, NULL);
+                void *max_bufs[] = {&cells[2], x.data};
+                kernel(c, group + 1)->fn(1, n, max_bufs, NULL);
+                void *min_bufs[] = {&cells[3], x.data};
+                kernel(c, group + 2)->fn(1, n, min_bufs, NULL);
             }
             Reference r = reference_reduce(&x, &y, 0, n, 1);
             char where[64];
@@ -1176,8 +1187,8 @@ Test(jit, reductions_over_everything)
             for (int o = 0; o < 4; o++) {
                 if ((!fp && o == 1) || (!fp && n == 0 && o > 1))
                     continue;
-                check_reduced(t, o, fp ? get_scalar_f(t, scalars[o]) : 0,
-                              fp ? 0 : get_scalar_i(t, scalars[o]), &r, 2.0, where);
+                check_reduced(t, o, fp ? cell_f(t, &cells[o]) : 0, fp ? 0 : cell_i(t, &cells[o]),
+                              &r, 2.0, where);
             }
             for (int64_t i = 0; i < n; i++) {
                 if (fp)
