@@ -388,12 +388,14 @@ static bool fits_pattern(const JitKernel *k, int i, const Tensor *t, int rank, c
         return true;
     case JIT_IN_ROW:
         return t->numel == space[rank - 1] && t->shape[t->rank - 1] == space[rank - 1];
-    case JIT_IN_COL: {
-        int64_t outer = 1;
+    case JIT_IN_COL:
+        /* the leading dimensions with a last dimension of 1 ([n, 1] against [n, d]) */
+        if (t->rank != rank || t->shape[rank - 1] != 1)
+            return false;
         for (int d = 0; d < rank - 1; d++)
-            outer *= space[d];
-        return t->numel == outer && (t->rank == rank - 1 || t->shape[t->rank - 1] == 1);
-    }
+            if (t->shape[d] != space[d])
+                return false;
+        return true;
     default:
         return false;
     }

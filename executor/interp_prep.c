@@ -13,7 +13,54 @@ typedef struct {
     IrValueMap slots; /* value -> slot */
     int *last;        /* scratch: per slot, the step index of its last use in the region */
     uint64_t next_key;
+    /* random-op keys: how many ops so far had each source position (open addressing) */
+    uint64_t *loc_keys;
+    uint32_t *loc_counts;
+    size_t loc_cap, loc_len;
 } Prep;
+
+/* A stable key for an op, for seeding random constructors that have no seed: its source position
+ * and how many ops with that position came before it, so that the passes (which add, remove and
+ * reorder ops) never change a program's random numbers. Ops without a position count in order. */
+static uint64_t op_key(Prep *p, const IrOp *op)
+{
+    if (op->loc.line == 0)
+        return p->next_key++;
+    uint64_t pos = ((uint64_t)op->loc.line << 32) | op->loc.col;
+    if (p->loc_len * 2 >= p->loc_cap) {
+        size_t cap = p->loc_cap ? p->loc_cap * 2 : 256;
+        uint64_t *keys = calloc(cap, sizeof *keys);
+        uint32_t *counts = calloc(cap, sizeof *counts);
+        if (!keys || !counts) {
+            free(keys);
+            free(counts);
+            return p->next_key++;
+        }
+        for (size_t i = 0; i < p->loc_cap; i++) {
+            if (!p->loc_keys[i])
+                continue;
+            size_t h = (size_t)(p->loc_keys[i] * 0x9e3779b97f4a7c15ULL) & (cap - 1);
+            while (keys[h])
+                h = (h + 1) & (cap - 1);
+            keys[h] = p->loc_keys[i];
+            counts[h] = p->loc_counts[i];
+        }
+        free(p->loc_keys);
+        free(p->loc_counts);
+        p->loc_keys = keys;
+        p->loc_counts = counts;
+        p->loc_cap = cap;
+    }
+    size_t h = (size_t)(pos * 0x9e3779b97f4a7c15ULL) & (p->loc_cap - 1);
+    while (p->loc_keys[h] && p->loc_keys[h] != pos)
+        h = (h + 1) & (p->loc_cap - 1);
+    if (!p->loc_keys[h]) {
+        p->loc_keys[h] = pos;
+        p->loc_len++;
+    }
+    uint32_t seen = p->loc_counts[h]++;
+    return (pos << 8) ^ ((uint64_t)seen << 1) ^ (1ULL << 63);
+}
 
 int interp_state_find(const Interp *it, const char *name)
 {
@@ -166,7 +213,9 @@ static void prepare_step(Prep *p, const IrOp *op, Step *s)
     Interp *it = p->it;
     Arena *a = &it->arena;
     s->op = op;
-    s->key = p->next_key++;
+    s->key = ir_op_has_flag(op->opcode, IR_RANDOM) || op->opcode == IR_OP_PLOOP_SCHEDULE
+                 ? op_key(p, op)
+                 : 0;
     s->in = ARENA_ARRAY(a, int, op->noperands + 1);
     for (int i = 0; i < op->noperands; i++)
         s->in[i] = slot_of(p, op->operands[i]);
@@ -263,6 +312,8 @@ bool interp_prepare(Interp *it)
     Prep p = {.it = it};
     it->body = prepare_region(&p, it->module->body);
     ir_valmap_free(&p.slots);
+    free(p.loc_keys);
+    free(p.loc_counts);
     it->slots = calloc((size_t)it->nslots + 1, sizeof *it->slots);
     it->own_view = calloc((size_t)it->nstates + 1, sizeof *it->own_view);
     it->own_count = calloc((size_t)it->nstates + 1, sizeof *it->own_count);

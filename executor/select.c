@@ -69,13 +69,17 @@ bool rt_selection_resolve(const IrOp *op, const IrAttr *index, const RtValue *op
             return rt_op_errorf(err, op, "%s: unknown index position \"%s\"", eval_op_name(op),
                                 pos);
         }
-        if (lo < 0 || hi > size || lo > size)
-            return rt_op_errorf(err, op,
-                                "slice %lld..%lld is out of range for dimension %d of size %lld",
-                                (long long)lo, (long long)hi, d, (long long)size);
-        if (hi < lo)
-            return rt_op_errorf(err, op, "slice %lld..%lld of dimension %d ends before it starts",
+        /* Slice bounds clamp as in NumPy (docs/language.md): a..b keeps the part of the
+         * dimension that lies in [a, b); an empty or reversed range selects nothing. */
+        if (lo < 0)
+            return rt_op_errorf(err, op, "slice %lld..%lld of dimension %d starts below 0",
                                 (long long)lo, (long long)hi, d);
+        if (lo > size)
+            lo = size;
+        if (hi > size)
+            hi = size;
+        if (hi < lo)
+            hi = lo;
         sel->start[d] = lo;
         sel->count[d] = hi - lo;
         sel->sel_shape[sel->sel_rank++] = hi - lo;

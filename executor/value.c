@@ -49,6 +49,15 @@ bool rt_op_errorf(RtError *err, const IrOp *op, const char *fmt, ...)
     return false;
 }
 
+/* double -> integer as NumPy does on x86: nan and out-of-range values give the type's minimum
+ * (C leaves them undefined). */
+static int64_t to_int(double v, double lo, double hi, int64_t min)
+{
+    if (!(v >= lo && v < hi))
+        return min;
+    return (int64_t)v;
+}
+
 /* ---- tensors ---- */
 
 size_t dtype_size(DType t)
@@ -248,7 +257,8 @@ int64_t tensor_get_i64(const Tensor *t, int64_t k)
     case DT_I64:
         return ((const int64_t *)t->data)[k];
     default:
-        return (int64_t)tensor_get_f64(t, k);
+        return to_int(tensor_get_f64(t, k), -9223372036854775808.0, 9223372036854775808.0,
+                      INT64_MIN);
     }
 }
 
@@ -259,10 +269,11 @@ void tensor_set_f64(Tensor *t, int64_t k, double v)
         ((uint8_t *)t->data)[k] = v != 0;
         break;
     case DT_I32:
-        ((int32_t *)t->data)[k] = (int32_t)v;
+        ((int32_t *)t->data)[k] = (int32_t)to_int(v, -2147483648.0, 2147483648.0, INT32_MIN);
         break;
     case DT_I64:
-        ((int64_t *)t->data)[k] = (int64_t)v;
+        ((int64_t *)t->data)[k] = to_int(v, -9223372036854775808.0, 9223372036854775808.0,
+                                         INT64_MIN);
         break;
     case DT_F32:
         ((float *)t->data)[k] = (float)v;
@@ -328,9 +339,9 @@ RtValue rt_scalar_of(DType dtype, double v)
     case DT_BOOL:
         return rt_bool(v != 0);
     case DT_I32:
-        return (RtValue){.dtype = DT_I32, .i = (int32_t)v};
+        return (RtValue){.dtype = DT_I32, .i = to_int(v, -2147483648.0, 2147483648.0, INT32_MIN)};
     case DT_I64:
-        return rt_i64((int64_t)v);
+        return rt_i64(to_int(v, -9223372036854775808.0, 9223372036854775808.0, INT64_MIN));
     default:
         return rt_f64(v);
     }
@@ -351,7 +362,7 @@ double rt_as_f64(RtValue v)
 int64_t rt_as_i64(RtValue v)
 {
     if (v.dtype == DT_F32 || v.dtype == DT_F64)
-        return (int64_t)v.f;
+        return to_int(v.f, -9223372036854775808.0, 9223372036854775808.0, INT64_MIN);
     return v.i;
 }
 

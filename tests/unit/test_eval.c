@@ -915,13 +915,19 @@ Test(eval, selections_resolve_read_write_and_visit)
               err.message);
     rt_value_release(&w);
 
-    /* resolving errors: slice bounds, index bounds, operand counts */
+    /* slice bounds past the end clamp as in NumPy: 2..6 of a dimension of 5 is 2..5 */
     RtError e1 = {0}, e2 = {0}, e3 = {0};
     RtValue bad[3] = {rt_i64(2), rt_i64(6), rt_i64(0)};
-    cr_assert_not(
-        rt_selection_resolve(cols_op, ir_get_attr(cols_op, "index"), bad, 2, 2, shape, &sel, &e1));
-    cr_assert(strstr(e1.message, "slice 2..6 is out of range for dimension 1 of size 5"), "%s",
-              e1.message);
+    cr_assert(
+        rt_selection_resolve(cols_op, ir_get_attr(cols_op, "index"), bad, 2, 2, shape, &sel, &e1),
+        "%s", e1.message);
+    cr_assert_eq(sel.start[1], 2);
+    cr_assert_eq(sel.count[1], 3);
+    /* a negative start is an error (no wrap-around); then index bounds, operand counts */
+    RtValue negative_start[2] = {rt_i64(-1), rt_i64(3)};
+    cr_assert_not(rt_selection_resolve(cols_op, ir_get_attr(cols_op, "index"), negative_start, 2,
+                                       2, shape, &sel, &e1));
+    cr_assert(strstr(e1.message, "slice -1..3 of dimension 1 starts below 0"), "%s", e1.message);
     RtValue neg = rt_i64(-1);
     cr_assert_not(
         rt_selection_resolve(row_op, ir_get_attr(row_op, "index"), &neg, 1, 2, shape, &sel, &e2));
