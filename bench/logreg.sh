@@ -127,6 +127,9 @@ print("ratios of medians (peer time / dmlc time; above 1: dmlc is faster):")
 print(f"  NumPy epoch / dmlc epoch:         {stats('numpy')[0] / d:6.2f}x")
 print(f"  sklearn lbfgs iter / dmlc epoch:  {stats('lbfgs')[0] / d:6.2f}x")
 print(f"  sklearn SGD epoch / dmlc epoch:   {stats('sgd')[0] / d:6.2f}x")
+paired = sorted(p / q for p, q in zip(rows["numpy"], rows["dmlc"]))
+print(f"  NumPy epoch / dmlc epoch, per round: median {statistics.median(paired):.2f}x, "
+      f"min {paired[0]:.2f}x, max {paired[-1]:.2f}x")
 whole = stats("numpy_whole")[0] / stats("dmlc_E")[0]
 print(f"  NumPy whole / dmlc whole process:  {whole:6.2f}x")
 print(f"final loss after {epochs} epochs: dmlc {dmlc_loss}, NumPy {numpy_loss}")

@@ -87,9 +87,12 @@ for key, label, rate in labels:
     speed = f"{gflop / (med * 1e-3):9.1f}" if rate else ""
     print(f"{label:34} {med:10.2f} {min(v):10.2f} {max(v):10.2f} {speed}".rstrip())
 ratio = statistics.median(rows["blas"]) / statistics.median(rows["dmlc"])
+paired = sorted(b / d for b, d in zip(rows["blas"], rows["dmlc"]))
 print()
 print(f"dmlc speed / OpenBLAS speed (ratio of median times): {ratio:.3f}x "
       f"(target >= 0.95x: {'met' if ratio >= 0.95 else 'NOT met'})")
+print(f"per-round ratios (same round, so slow drifts in load cancel): median "
+      f"{statistics.median(paired):.3f}x, min {paired[0]:.3f}x, max {paired[-1]:.3f}x")
 print(f"checksum X[0, 0] after {reps} products: dmlc {sys.argv[4]}, BLAS {sys.argv[5]}")
 PY
 echo "load average at the end: $(load)"
