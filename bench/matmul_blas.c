@@ -1,12 +1,17 @@
 /* matmul_blas.c (bench): the peer of bench/matmul.dml: the same chain of products X <- A @ X
  * (X starting as B) made by calling OpenBLAS's cblas_sgemm directly.
  *
- * usage: bench_matmul_blas A.npy B.npy REPS. Reads A[k, k] and B[k, k] (f32 .npy, with libdmlc's
- * reader), makes one untimed product (the warm-up: OpenBLAS starts its threads and the pages of
- * both buffers are touched), then times REPS products one by one with CLOCK_MONOTONIC. Prints the
- * mean of the products after the first (the steady state, the same definition as
- * (T_REPS - T_1) / (REPS - 1) for dmlc), their median, min and max, GFLOP/s and a checksum
- * (X[0, 0], so the products are used). */
+ * usage: bench_matmul_blas A.npy B.npy REPS [--fresh-output]. Reads A[k, k] and B[k, k] (f32
+ * .npy, with libdmlc's reader), makes one untimed product (the warm-up: OpenBLAS starts its
+ * threads and the pages of both buffers are touched), then times REPS products one by one with
+ * CLOCK_MONOTONIC. Prints the mean of the products after the first (the steady state, the same
+ * definition as (T_REPS - T_1) / (REPS - 1) for dmlc), their median, min and max, GFLOP/s and a
+ * checksum (X[0, 0], so the products are used).
+ *
+ * Two output buffers alternate, so in the steady state every product writes memory that is
+ * already mapped. --fresh-output instead frees the old output and allocates a new one (64-byte
+ * aligned, as tensor_new does) inside each timed product, as a runtime that allocates every
+ * result does: glibc maps a buffer this large afresh, so the product first faults in its pages. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include "executor/io.h"
@@ -62,8 +67,9 @@ static void multiply(const float *a, const float *x, float *out, int k)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: bench_matmul_blas A.npy B.npy REPS\n");
+    bool fresh = argc == 5 && strcmp(argv[4], "--fresh-output") == 0;
+    if (argc != 4 && !fresh) {
+        fprintf(stderr, "usage: bench_matmul_blas A.npy B.npy REPS [--fresh-output]\n");
         return 2;
     }
     int reps = atoi(argv[3]);
@@ -81,8 +87,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int k = (int)a->shape[0];
-    size_t bytes = (size_t)k * (size_t)k * sizeof(float);
-    float *x = malloc(bytes), *y = malloc(bytes), *warm = malloc(bytes);
+    size_t bytes = ((size_t)k * (size_t)k * sizeof(float) + 63) / 64 * 64;
+    float *x = aligned_alloc(64, bytes), *y = aligned_alloc(64, bytes),
+          *warm = aligned_alloc(64, bytes);
     if (!x || !y || !warm) {
         fprintf(stderr, "bench_matmul_blas: out of memory\n");
         free(x);
@@ -92,13 +99,25 @@ int main(int argc, char **argv)
         tensor_unref(b);
         return 1;
     }
-    memcpy(x, b->data, bytes);
+    memcpy(x, b->data, (size_t)k * (size_t)k * sizeof(float));
     memset(y, 0, bytes);
     multiply(a->data, x, warm, k); /* warm-up, not part of the chain */
 
     double times[MAX_REPS];
     for (int r = 0; r < reps; r++) {
         double t0 = now_seconds();
+        if (fresh) {
+            free(y);
+            y = aligned_alloc(64, bytes);
+            if (!y) {
+                fprintf(stderr, "bench_matmul_blas: out of memory\n");
+                free(x);
+                free(warm);
+                tensor_unref(a);
+                tensor_unref(b);
+                return 1;
+            }
+        }
         multiply(a->data, x, y, k);
         times[r] = now_seconds() - t0;
         float *swap = x;
@@ -112,8 +131,8 @@ int main(int argc, char **argv)
     double first = times[0];
     qsort(times + 1, (size_t)(reps - 1), sizeof(double), compare_double);
     double flops = 2.0 * (double)k * (double)k * (double)k;
-    printf("bench_matmul_blas: k=%d reps=%d openblas_threads=%d (%s)\n", k, reps,
-           openblas_get_num_threads(), openblas_get_config());
+    printf("bench_matmul_blas: k=%d reps=%d openblas_threads=%d%s (%s)\n", k, reps,
+           openblas_get_num_threads(), fresh ? " fresh-output" : "", openblas_get_config());
     printf("first product %.2f ms; steady state (products 2..%d):\n", first * 1e3, reps);
     printf("mean_ms %.3f median_ms %.3f min_ms %.3f max_ms %.3f gflops %.2f checksum %.9g\n",
            steady * 1e3, times[1 + (reps - 1) / 2] * 1e3, times[1] * 1e3, times[reps - 1] * 1e3,
