@@ -11,8 +11,10 @@
 #                    reps = 1: start, compile, JIT, loading and the first product cancel out; the
 #                    rest is the steady-state loop (product, state update, the logged corner).
 #   BLAS ms/product  in-process: the mean of products 2..R after an untimed warm-up product.
-# Each round runs dmlc R, the BLAS program, dmlc 1; one warm-up round is discarded, then RUNS
-# rounds give the median, min and max.
+#   fresh output     the same with --fresh-output: a new output buffer allocated for each product
+#                    (as dmlc allocates each result), so the cost of first-touch faults shows.
+# Each round runs dmlc R, the BLAS program, dmlc 1, the BLAS program with --fresh-output; one
+# warm-up round is discarded, then RUNS rounds give the median, min and max.
 set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,14 +50,19 @@ for round in $(seq 0 "$runs"); do
     tr=$(run_dmlc "$reps")
     blas=$("$build/bench_matmul_blas" "$work/data/A.npy" "$work/data/B.npy" "$reps")
     t1=$(run_dmlc 1)
+    fresh=$("$build/bench_matmul_blas" "$work/data/A.npy" "$work/data/B.npy" "$reps" \
+        --fresh-output)
     blas_line=$(tail -n 1 <<< "$blas")
+    fresh_line=$(tail -n 1 <<< "$fresh")
     if [ "$round" -eq 0 ]; then
         head -n 1 <<< "$blas"
         continue # warm-up
     fi
     blas_ms=$(sed -n 's/.*mean_ms \([^ ]*\).*/\1/p' <<< "$blas_line")
-    printf 'dmlc_R\t%s\ndmlc_1\t%s\nblas\t%s\n' "$tr" "$t1" "$blas_ms" >> "$work/results.tsv"
-    echo "round $round: dmlc R=${tr} ms, 1=${t1} ms | BLAS $blas_line"
+    fresh_ms=$(sed -n 's/.*mean_ms \([^ ]*\).*/\1/p' <<< "$fresh_line")
+    printf 'dmlc_R\t%s\ndmlc_1\t%s\nblas\t%s\nfresh\t%s\n' "$tr" "$t1" "$blas_ms" "$fresh_ms" \
+        >> "$work/results.tsv"
+    echo "round $round: dmlc R=${tr} ms, 1=${t1} ms | BLAS $blas_line | fresh output: $fresh_line"
 done
 
 dmlc_corner=$(tail -n 1 "$work/dmlc_$reps.log" | sed -n 's/.*corner=\([^ ]*\).*/\1/p')
@@ -78,6 +85,7 @@ print(f"{'':34} {'median':>10} {'min':>10} {'max':>10} {'GFLOP/s':>9}")
 labels = [
     ("dmlc", "dmlc ms/product ((T_R-T_1)/(R-1))", True),
     ("blas", "cblas_sgemm ms/product", True),
+    ("fresh", "cblas_sgemm, fresh output buffer", True),
     ("dmlc_R", f"dmlc whole process, R={reps} (ms)", False),
     ("dmlc_1", "dmlc whole process, R=1 (ms)", False),
 ]
@@ -93,6 +101,11 @@ print(f"dmlc speed / OpenBLAS speed (ratio of median times): {ratio:.3f}x "
       f"(target >= 0.95x: {'met' if ratio >= 0.95 else 'NOT met'})")
 print(f"per-round ratios (same round, so slow drifts in load cancel): median "
       f"{statistics.median(paired):.3f}x, min {paired[0]:.3f}x, max {paired[-1]:.3f}x")
+fresh = sorted(b / f for b, f in zip(rows["blas"], rows["fresh"]))
+print(f"OpenBLAS with a fresh output buffer per product / reused buffers: "
+      f"{statistics.median(rows['blas']) / statistics.median(rows['fresh']):.3f}x "
+      f"(per round: median {statistics.median(fresh):.3f}x, min {fresh[0]:.3f}x, "
+      f"max {fresh[-1]:.3f}x)")
 print(f"checksum X[0, 0] after {reps} products: dmlc {sys.argv[4]}, BLAS {sys.argv[5]}")
 PY
 echo "load average at the end: $(load)"
