@@ -537,7 +537,7 @@ static bool reduce(const IrOp *op, const Reduction *r, const Operand *x, bool is
                             (long long)axis);
     if (is_scalar)
         axis = -1;
-    int64_t outer, n, inner;
+    int64_t outer = 0, n = 0, inner = 0;
     if (!split_axis(op, x, axis, &outer, &n, &inner, err))
         return false;
     if (n == 0 && r->needs_elements)
@@ -645,7 +645,7 @@ bool eval_softmax(const IrOp *op, const RtValue *args, RtValue *result, RtError 
     /* default: the last axis */
     int64_t axis = view.rank - 1;
     eval_attr_int(op, "axis", &axis);
-    int64_t outer, n, inner;
+    int64_t outer = 0, n = 0, inner = 0;
     bool ok =
         axis >= 0 || rt_op_errorf(err, op, "t.softmax: axis %lld is out of range", (long long)axis);
     ok = ok && split_axis(op, &view, axis, &outer, &n, &inner, err);

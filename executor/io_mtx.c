@@ -105,7 +105,7 @@ static bool read_banner(MtxReader *m)
     next_token(&line, &p, &begin, &end);
     if (begin != line.begin || !same_word(begin, end, "%%matrixmarket"))
         return expected_at(m, &line, begin, end, "the banner '%%MatrixMarket matrix ...'");
-    int object_kind, format_kind, field_kind, symmetry_kind;
+    int object_kind = 0, format_kind = 0, field_kind = 0, symmetry_kind = 0;
     if (!banner_word(m, &line, &p, object, 1, "'matrix'", &object_kind) ||
         !banner_word(m, &line, &p, format, 2, "'coordinate' or 'array'", &format_kind))
         return false;
