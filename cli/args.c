@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L /* mkstemp, fsync, fdopen */
 #include "cli/cli.h"
 
+#include "executor/io.h"
+
 #include "support/suggest.h"
 
 #include <errno.h>
@@ -104,21 +106,6 @@ bool cli_has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Writes all of data to fd; false on a write error. */
-static bool write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 bool cli_write_file(const char *path, const char *data, size_t len, char *why, size_t why_size)
 {
     if (strcmp(path, "-") == 0) {
@@ -127,36 +114,11 @@ bool cli_write_file(const char *path, const char *data, size_t len, char *why, s
             snprintf(why, why_size, "cannot write to standard output: %s", strerror(errno));
         return ok;
     }
-    /* The temporary file sits beside the target so that rename stays within one file system. */
-    size_t n = strlen(path);
-    char *temp = malloc(n + sizeof ".tmp.XXXXXX");
-    if (!temp) {
-        snprintf(why, why_size, "out of memory");
-        return false;
-    }
-    memcpy(temp, path, n);
-    memcpy(temp + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(temp);
-    if (fd < 0) {
-        snprintf(why, why_size, "cannot write '%s': %s", path, strerror(errno));
-        free(temp);
-        return false;
-    }
-    /* mkstemp makes the file 0600; a result file gets the usual permissions. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    bool ok = write_all(fd, data, len) && fsync(fd) == 0;
-    int saved = errno;
-    ok = close(fd) == 0 && ok;
-    if (ok && rename(temp, path) != 0) {
-        saved = errno;
-        ok = false;
-    }
-    if (!ok) {
-        snprintf(why, why_size, "cannot write '%s': %s", path, strerror(saved ? saved : errno));
-        unlink(temp);
-    }
-    free(temp);
-    return ok;
+    RtError err = {0};
+    if (io_write_text(path, data, len, &err))
+        return true;
+    /* io's message is "PATH: error: cannot write: REASON"; the callers add their own prefix */
+    const char *reason = strstr(err.message, "error: ");
+    snprintf(why, why_size, "%s: %s", path, reason ? reason + strlen("error: ") : err.message);
+    return false;
 }

@@ -57,8 +57,9 @@ void cli_print_diagnostics(const DiagList *diags);
 
 bool cli_has_suffix(const char *s, const char *suffix);
 
-/* Writes data to path through a temporary file in the same folder and a rename, so readers never
- * see a half-written file. "-" writes to standard output. Returns false with a message in why. */
+/* Writes data to path with io_write_text (missing folders created, a temporary file in the same
+ * folder, fsync, rename: readers never see a half-written file). "-" writes to standard output.
+ * Returns false with "PATH: cannot write: REASON" in why. */
 bool cli_write_file(const char *path, const char *data, size_t len, char *why, size_t why_size);
 
 #endif

@@ -31,6 +31,9 @@ bool io_load_libsvm(const char *path, DType dtype, Tensor **X, Tensor **y, RtErr
 /* Writes a tensor (dense rank 1..2 for .csv, any dense for .npy, csr or dense rank 2 for .mtx);
  * floats with 17 significant digits in text formats so they read back exactly. */
 bool io_save(const char *path, const Tensor *t, RtError *err);
+/* Writes bytes to a file the same safe way (folders created, temporary name, fsync, rename): for
+ * plans, metrics and plots. */
+bool io_write_text(const char *path, const char *data, size_t len, RtError *err);
 /* Writes a scalar (as a rank-0 .npy, or a one-line .csv). */
 bool io_save_scalar(const char *path, RtValue v, RtError *err);
 

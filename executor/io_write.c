@@ -100,3 +100,15 @@ bool io_writer_commit(IoWriter *w, RtError *err)
     w->temp_path = NULL;
     return e == 0;
 }
+
+bool io_write_text(const char *path, const char *data, size_t len, RtError *err)
+{
+    IoWriter w;
+    if (!io_writer_open(&w, path, err))
+        return false;
+    /* a short write leaves the stream's error flag set: commit then removes the temporary file
+     * and reports it */
+    if (len > 0)
+        (void)fwrite(data, 1, len, w.file);
+    return io_writer_commit(&w, err);
+}
