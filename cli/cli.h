@@ -28,6 +28,7 @@ extern const Command cli_check_command;
 extern const Command cli_dump_ir_command;
 extern const Command cli_run_command;
 extern const Command cli_compile_command;
+extern const Command cli_explain_command;
 
 /* ---- args.c ---- */
 

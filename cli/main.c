@@ -19,6 +19,7 @@ static const Command *const commands[] = {
     &cli_compile_command,
     &cli_check_command,
     &cli_dump_ir_command,
+    &cli_explain_command,
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -52,11 +53,6 @@ static const Command *find_command(const char *name)
 
 static int unknown_command(const char *name)
 {
-    if (strcmp(name, "explain") == 0) {
-        fprintf(stderr, "dmlc: error: 'explain' is not available yet: it arrives with the "
-                        "partitioner; 'dmlc dump-ir --after=all' shows what the passes did\n");
-        return EXIT_USAGE;
-    }
     const char *names[NCOMMANDS + 1];
     for (int i = 0; i < NCOMMANDS; i++)
         names[i] = commands[i]->name;

@@ -20,8 +20,11 @@ typedef struct {
     const char *plot_path;
     const char *data_dir;
     const char *target_cpu;
-    bool quiet, stop_on_nan, unchecked, no_jit;
+    const char *trace_path;
+    const char *topology;
+    bool quiet, stop_on_nan, unchecked, no_jit, deterministic;
     uint64_t seed;
+    int workers;
 } RunOptions;
 
 static void run_options_free(RunOptions *opt)
@@ -88,6 +91,18 @@ static int parse_seed(const Command *c, const char *text, uint64_t *seed)
     return -1;
 }
 
+static int parse_workers(const Command *c, const char *text, int *workers)
+{
+    char *end;
+    errno = 0;
+    long v = text ? strtol(text, &end, 10) : 0;
+    if (!text || !*text || *end || errno || v < 1 || v > 4096)
+        return cli_usage_error(c, "--workers expects a whole number from 1 to 4096, saw %s%s%s",
+                               text ? "'" : "", text ? text : "nothing", text ? "'" : "");
+    *workers = (int)v;
+    return -1;
+}
+
 /* The value of a flag that takes one, or a usage error naming what it wants. */
 static int take_value(const Command *c, int argc, char **argv, int *i, const char *flag,
                       const char *what, const char **value)
@@ -137,6 +152,20 @@ static int parse_run_option(const Command *c, int argc, char **argv, int *i, Run
     if (cli_flag_is(arg, "--target-cpu"))
         return take_value(c, argc, argv, i, "--target-cpu", "a CPU name (as llc -mcpu takes)",
                           &opt->target_cpu);
+    if (cli_flag_is(arg, "--workers"))
+        return parse_workers(c, cli_flag_value(argc, argv, i, "--workers"), &opt->workers);
+    if (cli_flag_is(arg, "--topology"))
+        return take_value(c, argc, argv, i, "--topology",
+                          "an hwloc synthetic description such as 'numa:2 core:2 pu:1'",
+                          &opt->topology);
+    if (cli_flag_is(arg, "--trace")) {
+        int status =
+            take_value(c, argc, argv, i, "--trace", "a file name ending in .json", &opt->trace_path);
+        if (status < 0 && !cli_has_suffix(opt->trace_path, ".json"))
+            return cli_usage_error(c, "--trace expects a file name ending in .json, saw '%s'",
+                                   opt->trace_path);
+        return status;
+    }
     static const struct {
         const char *flag;
         size_t offset;
@@ -145,6 +174,7 @@ static int parse_run_option(const Command *c, int argc, char **argv, int *i, Run
         {"--stop-on-nan", offsetof(RunOptions, stop_on_nan)},
         {"--unchecked", offsetof(RunOptions, unchecked)},
         {"--no-jit", offsetof(RunOptions, no_jit)},
+        {"--deterministic", offsetof(RunOptions, deterministic)},
     };
     for (size_t k = 0; k < sizeof switches / sizeof switches[0]; k++) {
         if (strcmp(arg, switches[k].flag) == 0) {
@@ -169,8 +199,8 @@ static int parse_run_options(const Command *c, int argc, char **argv, RunOptions
     int status = cli_require_file(c, opt->path);
     if (status >= 0)
         return status;
-    const char *outputs[] = {opt->metrics_path, opt->plot_path};
-    for (int k = 0; k < 2; k++)
+    const char *outputs[] = {opt->metrics_path, opt->plot_path, opt->trace_path};
+    for (int k = 0; k < 3; k++)
         if (outputs[k] && strcmp(outputs[k], opt->path) == 0)
             return cli_usage_error(c, "'%s' is the program: it cannot also be an output",
                                    opt->path);
@@ -208,6 +238,10 @@ static bool run_program(const LoadedProgram *program, const RunOptions *opt)
         .no_jit = opt->no_jit,
         .target_cpu = opt->target_cpu,
         .seed = opt->seed,
+        .workers = opt->workers,
+        .deterministic = opt->deterministic,
+        .trace_path = opt->trace_path,
+        .topology = opt->topology,
         .observer = run_output_observer(&out),
     };
     RtStats stats = {0};
@@ -244,7 +278,8 @@ static int run_main(const Command *c, int argc, char **argv)
 
 static const char *const run_flags[] = {
     "--set",       "--metrics",    "--plot",   "--quiet", "--data-dir", "--stop-on-nan",
-    "--unchecked", "--target-cpu", "--no-jit", "--seed",  "--help",     NULL,
+    "--unchecked", "--target-cpu", "--no-jit", "--seed",  "--workers",  "--deterministic",
+    "--trace",     "--topology",   "--help",   NULL,
 };
 
 const Command cli_run_command = {
@@ -252,7 +287,8 @@ const Command cli_run_command = {
     "run a program (or a compiled plan)",
     "dmlc run FILE.dml|FILE.plan [--set NAME=VALUE]... [--metrics F.csv|F.jsonl]\n"
     "                [--plot F.svg] [--quiet] [--data-dir D] [--stop-on-nan] [--unchecked]\n"
-    "                [--seed N] [--target-cpu CPU] [--no-jit]",
+    "                [--seed N] [--workers N] [--deterministic] [--trace F.json]\n"
+    "                [--target-cpu CPU] [--no-jit] [--topology DESC]",
     "Compiles FILE.dml (or reads the plan FILE.plan) and runs it; its load and save paths\n"
     "are relative to the folder of FILE. On a terminal a progress line shows the step, the rate,\n"
     "the latest log(...) metrics and the time left; when standard output is not a terminal,\n"
@@ -269,8 +305,14 @@ const Command cli_run_command = {
     "  --unchecked        skip bounds and write-collision checks (faster; wrong programs\n"
     "                     may then give wrong results instead of an error)\n"
     "  --seed N           seed of random constructors that name no seed (default 0)\n"
+    "  --workers N        worker threads, one per core (default: every core)\n"
+    "  --deterministic    results bitwise identical for any --workers (parallel loops cut\n"
+    "                     into chunks that depend only on the iteration count)\n"
+    "  --trace F.json     write every task as Chrome trace events (open in Perfetto)\n"
     "  --target-cpu CPU   compile kernels for CPU (as llc -mcpu) instead of this host\n"
-    "  --no-jit           interpret fused kernels instead of compiling them (debugging)\n",
+    "  --no-jit           interpret fused kernels instead of compiling them (debugging)\n"
+    "  --topology DESC    plan for an hwloc synthetic machine such as 'numa:2 core:2 pu:1'\n"
+    "                     instead of this one, without pinning (testing placement)\n",
     run_flags,
     run_main,
 };

@@ -123,7 +123,7 @@ bool rt_eval_op(const RtEvalContext *ctx, const IrOp *op, uint64_t op_key, const
     case IR_OP_VECMAT:
     case IR_OP_DOT:
     case IR_OP_TRANSPOSE:
-        return eval_linalg(op, args, &results[0], err);
+        return eval_linalg(ctx, op, args, &results[0], err);
     case IR_OP_INDEX:
     case IR_OP_SLICE:
     case IR_OP_GATHER:

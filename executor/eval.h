@@ -22,9 +22,16 @@
 #include "executor/value.h"
 #include "ir/ir.h"
 
+/* Runs fn(arg, i) for every i in [0, n), in any order and possibly at the same time. */
+typedef void (*RtParallelFor)(void *user, int64_t n, void (*fn)(void *arg, int64_t i), void *arg);
+
 typedef struct {
     bool checked;      /* bounds checks (false with --unchecked) */
     uint64_t run_seed; /* seeds random constructors that have no seed operand */
+    /* Large dense products are cut into fixed blocks (by shape only, so the result does not
+     * depend on how many workers run them) and run through this; NULL runs them in order. */
+    RtParallelFor parallel_for;
+    void *parallel_user;
 } RtEvalContext;
 
 /* Evaluates one op whose results depend only on its operands: every IR_PURE op except ir.const,

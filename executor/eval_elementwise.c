@@ -658,7 +658,7 @@ static Tensor *reusable_operand(const IrOp *op, const RtValue *in, int n, DType 
     if (!eval_attr_int(op, "inplace", &k) || k < 0 || k >= n || !in[k].is_tensor)
         return NULL;
     Tensor *t = in[k].t;
-    if (t->refs != 1 || t->sparse || t->dtype != dtype || t->rank != rank)
+    if (!tensor_is_unique(t) || t->sparse || t->dtype != dtype || t->rank != rank)
         return NULL;
     for (int d = 0; d < rank; d++)
         if (t->shape[d] != shape[d])

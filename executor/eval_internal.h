@@ -73,7 +73,13 @@ bool eval_reduction(const IrOp *op, const RtValue *args, RtValue *result, RtErro
 bool eval_softmax(const IrOp *op, const RtValue *args, RtValue *result, RtError *err);
 /* eval_linalg.c: t.matmul, t.matvec, t.vecmat, t.dot (dense through CBLAS or integer loops, csr
  * on the left through csr.c) and t.transpose. */
-bool eval_linalg(const IrOp *op, const RtValue *args, RtValue *result, RtError *err);
+bool eval_linalg(const RtEvalContext *ctx, const IrOp *op, const RtValue *args, RtValue *result,
+                 RtError *err);
+/* eval_blas.c: the dense float product C[m, n] = op(A) @ op(B) (dot when m = n = 1, gemv when
+ * one of them is 1) through CBLAS, cut into fixed blocks run by ctx->parallel_for. False when out
+ * of memory. */
+bool eval_blas_product(const RtEvalContext *ctx, bool f32, int m, int n, int k, bool ta, bool tb,
+                       const void *a, const void *b, void *out);
 /* eval_index.c: t.index, t.slice, t.gather, t.reshape and the shape queries. */
 bool eval_indexing(const RtEvalContext *ctx, const IrOp *op, const RtValue *args, RtValue *result,
                    RtError *err);

@@ -3,14 +3,13 @@
  * Every product is seen as C[m, n] = op(A)[m, k] @ op(B)[k, n], where op transposes a stored
  * matrix when the op's `transpose_a` / `transpose_b` attribute says so (the fuse pass folds
  * t.transpose into them): t.matvec is n = 1 (x is B), t.vecmat is m = 1 (x is A), t.dot both.
- * Dense f32 and f64 go to CBLAS (sdot/ddot, sgemv/dgemv, sgemm/dgemm, as NumPy does); integers
+ * Dense f32 and f64 go to CBLAS in fixed blocks (eval_blas.c); integers
  * run a plain wrapping loop; a csr A (matvec and matmul) runs csr.c's kernels, with a dense copy
  * of B transposed first when transpose_b is set. t.transpose copies a dense matrix transposed and
  * turns a csr matrix into the csr of its transpose. */
 #include "executor/csr.h"
 #include "executor/eval_internal.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,54 +110,6 @@ typedef struct {
 INT_PRODUCT(product_i32, int32_t, uint32_t)
 INT_PRODUCT(product_i64, int64_t, uint64_t)
 
-/* A dimension as a BLAS int (the caller checked the limit). */
-static int blas_int(int64_t v)
-{
-    return v < 1 ? 1 : (int)v;
-}
-
-/* Dense float products through CBLAS: dot, gemv (n == 1 or m == 1) or gemm. */
-static void blas_product(const Product *p, void *out)
-{
-    int m = (int)p->m, k = (int)p->k, n = (int)p->n;
-    enum CBLAS_TRANSPOSE ta = p->ta ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE tb = p->tb ? CblasTrans : CblasNoTrans;
-    bool f32 = p->dtype == DT_F32;
-    if (m == 1 && n == 1) {
-        if (f32)
-            *(float *)out = cblas_sdot(k, p->a_data, 1, p->b_data, 1);
-        else
-            *(double *)out = cblas_ddot(k, p->a_data, 1, p->b_data, 1);
-    } else if (n == 1) {
-        /* c[m] = op(A) b: A stored [m, k], or [k, m] when transposed */
-        int rows = p->ta ? k : m, cols = p->ta ? m : k;
-        if (f32)
-            cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, p->a_data, blas_int(cols), p->b_data,
-                        1, 0.0f, out, 1);
-        else
-            cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, p->a_data, blas_int(cols), p->b_data, 1,
-                        0.0, out, 1);
-    } else if (m == 1) {
-        /* c[n] = op(B)^T a: B stored [k, n] (c = B^T a), or [n, k] when transposed (c = B a) */
-        int rows = p->tb ? n : k, cols = p->tb ? k : n;
-        enum CBLAS_TRANSPOSE t = p->tb ? CblasNoTrans : CblasTrans;
-        if (f32)
-            cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, p->b_data, blas_int(cols), p->a_data, 1,
-                        0.0f, out, 1);
-        else
-            cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, p->b_data, blas_int(cols), p->a_data, 1,
-                        0.0, out, 1);
-    } else {
-        int lda = blas_int(p->ta ? m : k), ldb = blas_int(p->tb ? k : n);
-        if (f32)
-            cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, p->a_data, lda, p->b_data, ldb, 0.0f,
-                        out, blas_int(n));
-        else
-            cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, p->a_data, lda, p->b_data, ldb, 0.0,
-                        out, blas_int(n));
-    }
-}
-
 /* C = op(A) @ op(B) with A csr: B transposed into a dense copy first when tb. */
 static bool csr_product(const IrOp *op, const Product *p, void *out, RtError *err)
 {
@@ -239,7 +190,8 @@ static bool product_shapes(const IrOp *op, RtValue a, RtValue b, Product *p, RtE
 }
 
 /* The product op on operands already of its dtype. */
-static bool product(const IrOp *op, RtValue a, RtValue b, RtValue *result, RtError *err)
+static bool product(const RtEvalContext *ctx, const IrOp *op, RtValue a, RtValue b,
+                    RtValue *result, RtError *err)
 {
     Product p = {.dtype = eval_result_dtype(op, 0)};
     if (!product_shapes(op, a, b, &p, err))
@@ -264,8 +216,11 @@ static bool product(const IrOp *op, RtValue a, RtValue b, RtValue *result, RtErr
         memset(out, 0, (size_t)(p.m * p.n) * dtype_size(p.dtype));
     else if (p.a->sparse)
         ok = csr_product(op, &p, out, err);
-    else if (p.dtype == DT_F32 || p.dtype == DT_F64)
-        blas_product(&p, out);
+    else if (p.dtype == DT_F32 || p.dtype == DT_F64) {
+        if (!eval_blas_product(ctx, p.dtype == DT_F32, (int)p.m, (int)p.n, (int)p.k, p.ta, p.tb,
+                               p.a_data, p.b_data, out))
+            ok = rt_op_errorf(err, op, "out of memory in %s", eval_op_name(op));
+    }
     else if (p.dtype == DT_I32)
         product_i32(&p, out);
     else
@@ -278,7 +233,8 @@ static bool product(const IrOp *op, RtValue a, RtValue b, RtValue *result, RtErr
     return true;
 }
 
-bool eval_linalg(const IrOp *op, const RtValue *args, RtValue *result, RtError *err)
+bool eval_linalg(const RtEvalContext *ctx, const IrOp *op, const RtValue *args, RtValue *result,
+                 RtError *err)
 {
     int want = op->opcode == IR_OP_TRANSPOSE ? 1 : 2;
     if (op->noperands != want)
@@ -290,7 +246,7 @@ bool eval_linalg(const IrOp *op, const RtValue *args, RtValue *result, RtError *
         ok = eval_convert(op, args[i], dtype, &in[i], err);
     if (ok)
         ok = op->opcode == IR_OP_TRANSPOSE ? eval_transpose(op, in[0], result, err)
-                                           : product(op, in[0], in[1], result, err);
+                                           : product(ctx, op, in[0], in[1], result, err);
     for (int i = 0; i < want; i++)
         rt_value_release(&in[i]);
     return ok;

@@ -5,9 +5,11 @@
 #include "executor/interp_internal.h"
 
 #include "executor/io.h"
+#include "executor/pool.h"
 #include "support/buf.h"
 #include "support/suggest.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -473,7 +475,7 @@ static bool call_kernel(Interp *it, const Step *s, const JitKernel *k, bool *don
         Tensor *t = NULL;
         if (r == 0 && inplace && k->out[r] == JIT_OUT_FULL) {
             RtValue *victim = &it->slots[s->in[inplace->int_value]];
-            if (victim->is_tensor && victim->t->refs == 1 && victim->t->dtype == rt->dtype &&
+            if (victim->is_tensor && tensor_is_unique(victim->t) && victim->t->dtype == rt->dtype &&
                 victim->t->rank == rank && fits_pattern(k, (int)inplace->int_value, victim->t,
                                                         rank, space) &&
                 k->in[inplace->int_value] == JIT_IN_FULL)
@@ -504,7 +506,11 @@ static bool call_kernel(Interp *it, const Step *s, const JitKernel *k, bool *don
             scalars[ns++] = (uint64_t)v.i;
         }
     }
-    k->fn(outer, inner, bufs, scalars);
+    if (!interp_kernel_run(it, s, k, outer, inner, bufs, scalars)) {
+        for (int r = 0; r < op->nresults; r++)
+            rt_value_release(&results[r]);
+        return false;
+    }
     for (int r = 0; r < op->nresults; r++) {
         if (k->out[r] != JIT_OUT_REDUCE_ALL)
             continue;
@@ -564,7 +570,6 @@ static bool scalar_true(RtValue v)
     return v.i != 0;
 }
 
-static Flow exec_step(Interp *it, const Step *s);
 
 static void release_slots(Interp *it, const int *slots, int n)
 {
@@ -572,12 +577,29 @@ static void release_slots(Interp *it, const int *slots, int n)
         rt_value_release(&it->slots[slots[i]]);
 }
 
+/* Whether independent value steps may run at the same time here: several workers, and not inside
+ * a worker's task or a bsp iteration (whose own-write log is not shared). */
+static bool graph_mode(const Interp *it)
+{
+    return it->pool && pool_workers(it->pool) > 1 && !it->on_worker && !it->in_bsp;
+}
+
 Flow interp_block(Interp *it, const Block *b)
 {
     release_slots(it, b->release_args, b->nrelease_args);
+    bool graph = graph_mode(it);
     for (int k = 0; k < b->nsteps; k++) {
         const Step *s = &b->steps[k];
-        Flow f = exec_step(it, s);
+        if (graph && s->seg_concurrent) {
+            if (!interp_graph_run(it, b, k)) {
+                for (int j = k; j < b->nsteps; j++)
+                    release_slots(it, b->steps[j].release, b->steps[j].nrelease);
+                return FLOW_ERROR;
+            }
+            k += s->seg_len - 1;
+            continue;
+        }
+        Flow f = interp_exec_step(it, s);
         if (f != FLOW_NEXT) {
             /* Leaving the block early: drop every value it still holds. */
             for (int j = k; j < b->nsteps; j++)
@@ -604,7 +626,7 @@ bool interp_region_with(Interp *it, const Block *b, const RtValue *args, RtValue
                 release_slots(it, b->steps[j].release, b->steps[j].nrelease);
             return true;
         }
-        Flow f = exec_step(it, s);
+        Flow f = interp_exec_step(it, s);
         if (f != FLOW_NEXT) {
             for (int j = k; j < b->nsteps; j++)
                 release_slots(it, b->steps[j].release, b->steps[j].nrelease);
@@ -700,7 +722,7 @@ static Flow ok_or_error(bool ok)
     return ok ? FLOW_NEXT : FLOW_ERROR;
 }
 
-static Flow exec_step(Interp *it, const Step *s)
+Flow interp_exec_step(Interp *it, const Step *s)
 {
     const IrOp *op = s->op;
     RtValue *slots = it->slots;
@@ -812,7 +834,7 @@ static bool has_fused(const IrRegion *r)
     return false;
 }
 
-static void interp_free(Interp *it)
+void interp_free(Interp *it)
 {
     if (it->slots)
         for (int i = 0; i < it->nslots; i++)
@@ -837,13 +859,70 @@ static void interp_free(Interp *it)
     arena_free(&it->arena);
 }
 
+typedef struct {
+    void (*fn)(void *arg, int64_t i);
+    void *arg;
+} BlockCall;
+
+static bool run_block_call(PoolWorker *w, PoolTask *self, void *arg, int64_t i, RtError *err)
+{
+    (void)w;
+    (void)self;
+    (void)err;
+    const BlockCall *c = arg;
+    c->fn(c->arg, i);
+    return true;
+}
+
+/* The evaluator's parallel_for (blocks of BLAS products): pool tasks from the thread that drives
+ * the run; in order inside a worker's task, or when the pool cannot take the tasks. */
+static void interp_parallel_for(void *user, int64_t n, void (*fn)(void *arg, int64_t i), void *arg)
+{
+    Interp *it = user;
+    if (it->pool && !it->on_worker && n > 1 && pool_workers(it->pool) > 1) {
+        BlockCall c = {fn, arg};
+        RtError e = {0};
+        if (pool_parallel_for(it->pool, n, run_block_call, &c, NULL, "blas block", 0, &e))
+            return;
+    }
+    /* blocks write disjoint outputs, so running one again after a failed start is harmless */
+    for (int64_t i = 0; i < n; i++)
+        fn(arg, i);
+}
+
+/* The worker pool of a run: --workers workers on this machine, or on a synthetic topology
+ * (--topology, for testing placement; its threads are not pinned). OpenBLAS runs with one thread
+ * inside the workers' tasks: dmlc cuts products into blocks itself (eval_blas.c), so BLAS and the
+ * workers never compete for cores and results do not depend on the worker count. */
+static bool start_pool(Interp *it, Topo **topo)
+{
+    const RtOptions *o = it->opt;
+    if (o->workers < 0)
+        return rt_errorf(it->err, "error: --workers must be at least 1, got %d", o->workers);
+    if (o->topology) {
+        *topo = topo_load(TOPO_SYNTHETIC, o->topology, it->err);
+        if (!*topo)
+            return false;
+    }
+    PoolConfig pc = {.workers = o->workers, .topo = *topo, .trace = o->trace_path != NULL};
+    it->pool = pool_create(&pc, it->err);
+    if (!it->pool)
+        return false;
+    openblas_set_num_threads(1);
+    it->eval.parallel_for = interp_parallel_for;
+    it->eval.parallel_user = it;
+    return true;
+}
+
 bool rt_run(const IrModule *m, const RtOptions *options, RtStats *stats, RtError *err)
 {
     Interp it = {.module = m, .opt = options, .err = err, .steps = -1};
     arena_init(&it.arena);
     it.eval.checked = !options->unchecked;
     it.eval.run_seed = options->seed;
-    bool ok = interp_prepare(&it) && apply_settings(&it);
+    it.deterministic = options->deterministic;
+    Topo *topo = NULL;
+    bool ok = start_pool(&it, &topo) && interp_prepare(&it) && apply_settings(&it);
     double t0 = now_ms();
     if (ok && !options->no_jit && has_fused(m->body)) {
         JitOptions jo = {.target_cpu = options->target_cpu};
@@ -860,8 +939,21 @@ bool rt_run(const IrModule *m, const RtOptions *options, RtStats *stats, RtError
         stats->kernels = it.jit ? jit_kernel_count(it.jit) : 0;
         stats->run_ms = now_ms() - t1;
         stats->steps = it.step;
+        stats->workers = it.pool ? pool_workers(it.pool) : 0;
         (void)t0;
     }
+    /* The trace is written even when the run failed: it shows where. */
+    if (it.pool && options->trace_path) {
+        RtError terr = {0};
+        if (!pool_trace_write(it.pool, options->trace_path, "dmlc run", &terr) && ok) {
+            *err = terr;
+            ok = false;
+        }
+    }
+    if (it.pool)
+        pool_destroy(it.pool);
+    if (topo)
+        topo_free(topo);
     interp_free(&it);
     return ok;
 }

@@ -6,6 +6,7 @@
 
 #include "codegen/jit.h"
 #include "executor/eval.h"
+#include "executor/pool.h"
 #include "executor/runtime.h"
 #include "support/arena.h"
 
@@ -25,6 +26,20 @@ typedef struct {
     /* parallel loops: the state symbols the body writes or accumulates (declared outside it) */
     int *written;
     int nwritten;
+    /* bsp range / nonzeros loops: true when the iterations are independent or only accumulate,
+     * so chunks of them run in parallel (interp_par.c); else par_reason says why not */
+    bool par;
+    const char *par_reason;
+    bool *written_index; /* per written state: the body writes elements of it (not accumulates) */
+    const char *label;   /* "parallel for (line 16)": names the loop's tasks in traces */
+    /* the dataflow graph of the region (interp_graph.c) */
+    bool value_step;     /* computes values only: may run concurrently with its segment */
+    bool heavy;          /* a kernel, BLAS, or an op on large tensors */
+    int *preds;          /* value steps: the steps of the segment it waits for */
+    int npreds;
+    int seg_len;         /* first step of a segment: its number of steps, else 0 */
+    int seg_critical;    /* first step of a segment: steps on its longest dependency path */
+    bool seg_concurrent; /* first step of a segment: two heavy steps are independent */
 } Step;
 
 /* A region: its block arguments' slots and its steps. */
@@ -96,6 +111,11 @@ typedef struct {
     uint64_t schedule_round;
     const IterSet *iter_set;
     bool stopped_nan;
+    /* the parallel executor */
+    Pool *pool;
+    bool on_worker;    /* a clone running a chunk of a parallel loop: nothing spawns tasks */
+    bool deterministic; /* --deterministic: chunking independent of the worker count */
+    RtValue *chunk_acc; /* per state: the running chunk's accumulators (NULL outside chunks) */
 } Interp;
 
 typedef enum { FLOW_NEXT, FLOW_BREAK, FLOW_CONTINUE, FLOW_ERROR } Flow;
@@ -105,7 +125,11 @@ bool interp_prepare(Interp *it);
 int interp_state_find(const Interp *it, const char *name);
 
 /* interp.c */
+/* Releases everything the interpreter holds (after interp_prepare, run or not). */
+void interp_free(Interp *it);
 Flow interp_block(Interp *it, const Block *b);
+/* Runs one step (its releases are the caller's). */
+Flow interp_exec_step(Interp *it, const Step *s);
 /* Runs a region that ends in ir.yield and stores the yielded value in *out (owned). */
 bool interp_region_value(Interp *it, const Block *b, RtValue *out);
 bool interp_state_read(Interp *it, const Step *s, RtValue *out);
@@ -123,5 +147,33 @@ bool interp_state_write(Interp *it, const Step *s);
 bool interp_state_accumulate(Interp *it, const Step *s);
 /* The running bsp iteration's view of a state it has written: the snapshot plus its own writes. */
 bool interp_own_view(Interp *it, const Step *s, int sym, RtValue *out);
+/* Runs a parallel loop's body once as iteration `counter` (under bsp: its own writes dropped
+ * afterwards). */
+bool interp_run_body(Interp *it, const Step *s, const Block *body, bool bsp, int64_t counter);
+/* target (op)= v for a scalar or a whole tensor (made unique first). */
+bool interp_apply_whole(Interp *it, const IrOp *op, RtValue *target, RtValue v, RtApplyMode mode);
+
+/* interp_kernel.c: runs a compiled kernel over the space outer x inner (bufs and scalars as the
+ * kernel ABI wants them), in fixed row blocks on the pool when the space is large. */
+bool interp_kernel_run(Interp *it, const Step *s, const JitKernel *k, int64_t outer, int64_t inner,
+                       void *const *bufs, const uint64_t *scalars);
+
+/* interp_graph.c: the dataflow graph of a region's value steps */
+/* Cuts the block's steps into segments and finds each segment's dependencies (after the release
+ * lists are known). */
+void interp_graph_build(Arena *arena, Block *blk);
+/* Marks every segment in blk and the regions inside it as run in order: the bodies of parallel
+ * loops (whose iterations are the parallelism) and of kernels. */
+void interp_graph_serial(Block *blk);
+/* Runs the segment that starts at step a as a task graph on the pool (the caller checks
+ * seg_concurrent); releases what the steps release. */
+bool interp_graph_run(Interp *it, const Block *blk, int a);
+
+/* interp_par.c: bsp loops in parallel chunks */
+/* Decides at preparation whether a bsp range / nonzeros loop can run in parallel chunks. */
+void interp_par_classify(Interp *it, Step *s);
+/* Runs such a loop: fixed chunks of iterations as pool tasks, each with its own accumulators,
+ * combined in a fixed tree order. */
+bool interp_par_loop(Interp *it, const Step *s);
 
 #endif

@@ -143,15 +143,16 @@ typedef struct {
     int64_t other;
 } StampCheck;
 
+/* Stamps one element with the running iteration; atomic, because chunks of a parallel loop
+ * stamp one array from several workers. */
 static void stamp_one(int64_t offset, void *user)
 {
     StampCheck *c = user;
-    int64_t prev = c->stamps[offset];
+    int64_t prev = __atomic_exchange_n(&c->stamps[offset], c->mine, __ATOMIC_RELAXED);
     if (prev != 0 && prev != c->mine && c->clash < 0) {
         c->clash = offset;
         c->other = prev;
     }
-    c->stamps[offset] = c->mine;
 }
 
 static void describe_iteration(const Interp *it, int64_t counter, char *out, size_t size);
@@ -224,18 +225,20 @@ bool interp_state_accumulate(Interp *it, const Step *s)
     if (it->in_bsp && st->in_loop) {
         if (!log_own(it, s->sym, whole ? NULL : &sel, whole, v, mode))
             return false;
-        if (st->acc.dtype == DT_NONE) {
+        /* a chunk of a parallel loop has accumulators of its own */
+        RtValue *acc = it->chunk_acc ? &it->chunk_acc[s->sym] : &st->acc;
+        if (acc->dtype == DT_NONE) {
             if (st->value.is_tensor) {
                 Tensor *z = tensor_zeros(st->value.t->dtype, st->value.t->rank,
                                          st->value.t->shape);
                 if (!z)
                     return rt_op_errorf(it->err, s->op, "out of memory");
-                st->acc = rt_tensor(z);
+                *acc = rt_tensor(z);
             } else {
-                st->acc = rt_scalar_of(st->value.dtype, 0);
+                *acc = rt_scalar_of(st->value.dtype, 0);
             }
         }
-        return apply_to(it, s->op, &st->acc, whole, &sel, v, mode);
+        return apply_to(it, s->op, acc, whole, &sel, v, mode);
     }
     return apply_to(it, s->op, &st->value, whole, &sel, v, mode);
 }
@@ -292,8 +295,12 @@ static void describe_iteration(const Interp *it, int64_t counter, char *out, siz
     }
 }
 
-/* Runs the body once; under bsp the iteration's own writes are dropped afterwards. */
-static bool run_body(Interp *it, const Step *s, const Block *body, bool bsp, int64_t counter)
+bool interp_apply_whole(Interp *it, const IrOp *op, RtValue *target, RtValue v, RtApplyMode mode)
+{
+    return apply_to(it, op, target, true, NULL, v, mode);
+}
+
+bool interp_run_body(Interp *it, const Step *s, const Block *body, bool bsp, int64_t counter)
 {
     it->in_bsp = bsp;
     it->bsp_iteration = counter;
@@ -317,7 +324,7 @@ static bool run_range(Interp *it, const Step *s, bool bsp)
     bool ok = true;
     for (int64_t i = lo; i < hi && ok; i++) {
         it->slots[body->args[0]] = rt_i64(i);
-        ok = run_body(it, s, body, bsp, i - lo);
+        ok = interp_run_body(it, s, body, bsp, i - lo);
     }
     it->iter_set = NULL;
     return ok;
@@ -338,7 +345,7 @@ static bool run_nonzeros(Interp *it, const Step *s, bool bsp)
             it->slots[body->args[2]] = S->dtype == DT_F32 || S->dtype == DT_F64
                                            ? rt_scalar_of(S->dtype, v)
                                            : (RtValue){.dtype = S->dtype, .i = tensor_get_i64(S, k)};
-            ok = run_body(it, s, body, bsp, k);
+            ok = interp_run_body(it, s, body, bsp, k);
         }
     }
     it->iter_set = NULL;
@@ -465,7 +472,7 @@ static bool run_schedule(Interp *it, const Step *s)
         it->iter_set = &set;
         for (int64_t k = 0; k < nkept && ok; k++) {
             it->slots[body->args[0]] = rt_i64(kept[k]);
-            ok = run_body(it, s, body, true, k);
+            ok = interp_run_body(it, s, body, true, k);
         }
         it->iter_set = NULL;
         ok = end_bsp(it, s) && ok;
@@ -479,6 +486,8 @@ bool interp_ploop(Interp *it, const Step *s)
 {
     if (s->op->opcode == IR_OP_PLOOP_SCHEDULE)
         return run_schedule(it, s);
+    if (s->par)
+        return interp_par_loop(it, s);
     const IrAttr *c = ir_get_attr(s->op, "consistency");
     bool bsp = c && strcmp(c->string, "bsp") == 0;
     if (bsp)

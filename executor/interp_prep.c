@@ -225,13 +225,17 @@ static void prepare_step(Prep *p, const IrOp *op, Step *s)
     const char *sym = ir_op_symbol(op);
     s->sym = sym ? interp_state_find(it, sym) : -1;
     s->nregions = op->nregions < 3 ? op->nregions : 3;
-    for (int i = 0; i < s->nregions; i++)
+    for (int i = 0; i < s->nregions; i++) {
         s->regions[i] = prepare_region(p, op->regions[i]);
+        if (ir_op_has_flag(op->opcode, IR_PARALLEL) || op->opcode == IR_OP_K_FUSED)
+            interp_graph_serial(s->regions[i]);
+    }
     if (ir_op_has_flag(op->opcode, IR_PARALLEL) && op->nregions > 0) {
         const IrRegion *body = op->regions[op->nregions - 1];
         int *buf = ARENA_ARRAY(a, int, it->nstates + 1);
         collect_written(it, body, body, s, buf);
         s->written = buf;
+        interp_par_classify(it, s);
     }
 }
 
@@ -299,6 +303,7 @@ static Block *prepare_region(Prep *p, const IrRegion *r)
     free(nrel);
     free(last);
     p->last = NULL;
+    interp_graph_build(a, b);
     return b;
 }
 

@@ -12,6 +12,7 @@
 
 #include "executor/value.h"
 #include "ir/ir.h"
+#include "support/buf.h"
 
 /* One `--set NAME=VALUE`, as typed. */
 typedef struct {
@@ -41,6 +42,10 @@ typedef struct {
     bool no_jit;          /* interpret k.fused regions instead of compiling them (testing) */
     const char *target_cpu; /* --target-cpu (NULL: host) */
     uint64_t seed;          /* seeds random constructors without a seed (default 0) */
+    int workers;            /* --workers: 0 = one per core */
+    bool deterministic;     /* --deterministic: chunking independent of the worker count */
+    const char *trace_path; /* --trace: Chrome trace event JSON of every task, or NULL */
+    const char *topology;   /* --topology: hwloc synthetic description to plan for (testing) */
     RtObserver observer;
 } RtOptions;
 
@@ -49,10 +54,16 @@ typedef struct {
     int kernels;        /* kernels compiled */
     double run_ms;      /* time spent running, after compiling */
     int64_t steps;      /* iterations of the outermost loop that ran */
+    int workers;        /* workers of the pool */
 } RtStats;
 
 /* Runs the module (which passes_run has optimised, or a plan read back). Returns false with err
  * set on any run-time error; stats may be NULL. */
 bool rt_run(const IrModule *m, const RtOptions *options, RtStats *stats, RtError *err);
+
+/* `dmlc explain`: appends to out how the executor runs the module (steps per kind, regions with
+ * their critical paths, segments that run as task graphs, each parallel loop and why it runs as
+ * it does), from the same preparation as rt_run, without running. `name` heads the text. */
+bool rt_explain(const IrModule *m, const char *name, Buf *out, RtError *err);
 
 #endif

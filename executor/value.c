@@ -182,13 +182,13 @@ Tensor *tensor_copy(const Tensor *t)
 Tensor *tensor_ref(Tensor *t)
 {
     if (t)
-        t->refs++;
+        __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
     return t;
 }
 
 void tensor_unref(Tensor *t)
 {
-    if (!t || --t->refs > 0)
+    if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     free(t->data);
     free(t->rowptr);
@@ -196,9 +196,14 @@ void tensor_unref(Tensor *t)
     free(t);
 }
 
+bool tensor_is_unique(const Tensor *t)
+{
+    return __atomic_load_n(&t->refs, __ATOMIC_ACQUIRE) == 1;
+}
+
 Tensor *tensor_make_unique(Tensor **t)
 {
-    if ((*t)->refs == 1)
+    if (tensor_is_unique(*t))
         return *t;
     Tensor *c = tensor_copy(*t);
     if (!c)

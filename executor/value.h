@@ -3,8 +3,7 @@
  * Every dense tensor is contiguous and row-major, 64-byte aligned. A tensor is reference counted:
  * SSA values, state slots and snapshots share one tensor, and whoever wants to change a tensor in
  * place first makes sure it holds the only reference (tensor_make_unique: copy on write). The
- * count is a plain int: the single-process runtime is single-threaded (the parallel executor makes
- * it atomic).
+ * count is atomic: workers of the parallel executor share tensors.
  *
  * Scalars live inline in an RtValue. An f32 scalar is kept as a double holding a value that is
  * exactly representable as a float: every op that produces an f32 scalar rounds with (float).
@@ -65,6 +64,8 @@ Tensor *tensor_new_csr(DType dtype, int64_t rows, int64_t cols, int64_t nnz);
 Tensor *tensor_copy(const Tensor *t);
 Tensor *tensor_ref(Tensor *t);
 void tensor_unref(Tensor *t); /* NULL is fine */
+/* True when the caller holds the only reference (so it may change the tensor in place). */
+bool tensor_is_unique(const Tensor *t);
 /* Copy on write: returns *t itself when it holds the only reference, else replaces *t by a copy
  * (dropping one reference to the original). NULL when memory runs out (then *t is unchanged). */
 Tensor *tensor_make_unique(Tensor **t);

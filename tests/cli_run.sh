@@ -123,7 +123,15 @@ expect "dump-ir --target-cpu without --emit" 2 "--target-cpu applies to --emit o
     dump-ir x.dml --target-cpu=znver4
 expect "dump-ir --after on a plan" 2 "a plan is already optimised" -- \
     dump-ir x.plan --after=fuse
-expect "explain is not there yet" 2 "'explain' is not available yet" -- explain x.dml
+expect "explain needs a FILE" 2 "dmlc explain: error: expected a FILE" -- explain
+expect "explain of a missing file" 1 "cannot read 'nowhere.dml'" -- explain nowhere.dml
+expect "--workers zero" 2 "--workers expects a whole number from 1 to 4096, saw '0'" -- \
+    run x.dml --workers 0
+expect "--workers not a number" 2 "--workers expects a whole number from 1 to 4096, saw 'two'" -- \
+    run x.dml --workers two
+expect "--trace with another extension" 2 "--trace expects a file name ending in .json" -- \
+    run x.dml --trace t.txt
+expect "--trace over the program" 2 "'x.json' is the program" -- run x.json --trace x.json
 expect "missing program" 1 "dmlc: error: cannot read 'nothing.dml': No such file or directory" -- \
     run nothing.dml
 expect "run help" 0 "" -- run --help

@@ -14,7 +14,8 @@
 #                         of one pass also round-trips (`dmlc dump-ir NAME.ir` prints it back)
 #   samples/NAME.dml      (the repository's samples, referenced, not copied) stdout of
 #                         `dmlc dump-ir --after=all NAME.dml`, run in samples/, is
-#                         passes/samples/NAME.ir, exit 0, nothing on stderr
+#                         passes/samples/NAME.ir, exit 0, nothing on stderr; and stdout of
+#                         `dmlc explain NAME.dml` is explain/samples/NAME.explain
 #
 # The passes cases need `dmlc dump-ir --after`; a dmlc without it skips them and says so.
 # Commands run inside the case's folder, so paths in messages are bare names.
@@ -157,11 +158,12 @@ check_passes_case() {
     passed=$((passed + 1))
 }
 
+# check_explain_case DIR BASE [EXPECTED_DIR]: `dmlc explain BASE.dml` run in DIR.
 check_explain_case() {
-    local dir=$1 base=$2 name=explain/$2
+    local dir=$1 base=$2 expected_dir=${3:-$1} name=explain/$2
     run_dmlc "$dir" "$scratch/out" "$scratch/err" explain "$base.dml"
     expect_status "$name" 0 "$scratch/err" || return 0
-    compare_or_update "$scratch/out" "$dir/$base.explain" "$name" || return 0
+    compare_or_update "$scratch/out" "$expected_dir/$base.explain" "$name" || return 0
     passed=$((passed + 1))
 }
 
@@ -187,6 +189,11 @@ fi
 if [[ -d $golden_dir/explain ]]; then
     for file in "$golden_dir"/explain/*.dml; do
         check_explain_case "$golden_dir/explain" "$(basename "$file" .dml)"
+    done
+    mkdir -p "$golden_dir/explain/samples"
+    for file in "$golden_dir"/../../samples/*.dml; do
+        check_explain_case "$(dirname "$file")" "$(basename "$file" .dml)" \
+            "$golden_dir/explain/samples"
     done
 fi
 

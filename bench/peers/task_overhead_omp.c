@@ -1,0 +1,175 @@
+/* task_overhead_omp.c (bench peer): nanoseconds per empty OpenMP task with `depend`, for a chain
+ * and a fan-out of N tasks; the OpenMP (libgomp) side of bench/task_overhead.sh (which compiles it
+ * with gcc -fopenmp; it is not part of the CMake build).
+ *
+ * usage: task_overhead_omp chain|fanout N
+ *
+ *   chain   one producer (`parallel` + `single`) creates N tasks with depend(inout: x): task i
+ *           runs after task i - 1
+ *   fanout  the producer creates a root with depend(out: x), then N tasks with depend(in: x):
+ *           each waits for the root only, and they are independent of one another
+ *
+ * The threads come from OMP_NUM_THREADS (the script sets it); the producer is one of them, so with
+ * one thread it creates and runs every task. libgomp runs a task undeferred (at once, on the
+ * producer, after waiting for its dependencies) when more than 64 per thread are queued: that
+ * throttle is part of what is measured.
+ *
+ * Timed with CLOCK_MONOTONIC around the whole `parallel` region (task creation + execution + the
+ * region's closing barrier, which waits for every task), after one untimed warm-up run of the
+ * same graph that also starts the thread team. Task bodies count themselves in a per-thread
+ * counter and check that their predecessor ran (the chain: task i sees i - 1 as the last index
+ * run; the fan-out: the root's flag is set). Prints
+ *   openmp VARIANT depend workers W n N ns_per_task T
+ * and exits 1 when a check fails. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include <omp.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- the task bodies' bookkeeping (the same in the three task_overhead programs) ---- */
+
+enum { MAX_THREADS = 256 };
+
+/* One counter per thread that runs tasks, on its own cache line. */
+typedef struct {
+    _Alignas(64) long tasks_run;
+} ThreadCount;
+
+static ThreadCount thread_counts[MAX_THREADS];
+static atomic_int threads_seen;
+static _Thread_local ThreadCount *my_count;
+static atomic_long last_index;  /* chain: the index of the last task run */
+static atomic_int root_done;    /* fan-out: set by the root */
+static atomic_long check_fails; /* tasks that ran before their predecessor */
+
+/* Counts one task run on this thread (a thread takes a counter the first time). */
+static inline void count_task(void)
+{
+    if (!my_count) {
+        int slot = atomic_fetch_add_explicit(&threads_seen, 1, memory_order_relaxed);
+        my_count = &thread_counts[slot % MAX_THREADS];
+    }
+    my_count->tasks_run++;
+}
+
+/* Chain task i: task i - 1 must be the last one run. */
+static inline void chain_body(long i)
+{
+    if (atomic_load_explicit(&last_index, memory_order_relaxed) != i - 1)
+        atomic_fetch_add_explicit(&check_fails, 1, memory_order_relaxed);
+    atomic_store_explicit(&last_index, i, memory_order_relaxed);
+    count_task();
+}
+
+/* Fan-out successor: the root must have run. */
+static inline void successor_body(void)
+{
+    if (!atomic_load_explicit(&root_done, memory_order_relaxed))
+        atomic_fetch_add_explicit(&check_fails, 1, memory_order_relaxed);
+    count_task();
+}
+
+/* Resets the bookkeeping before a run. */
+static void reset_counts(void)
+{
+    for (int t = 0; t < MAX_THREADS; t++)
+        thread_counts[t].tasks_run = 0;
+    atomic_store(&last_index, -1);
+    atomic_store(&root_done, 0);
+    atomic_store(&check_fails, 0);
+}
+
+/* Tasks run since the last reset, over every thread. */
+static long tasks_run(void)
+{
+    long total = 0;
+    for (int t = 0; t < MAX_THREADS; t++)
+        total += thread_counts[t].tasks_run;
+    return total;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* ---- the graphs ---- */
+
+/* The dependency object: only its address matters. */
+static char x;
+
+/* Chain of n tasks through depend(inout: x). */
+static void chain(long n)
+{
+#pragma omp parallel
+#pragma omp single
+    for (long i = 0; i < n; i++) {
+#pragma omp task firstprivate(i) depend(inout : x)
+        chain_body(i);
+    }
+}
+
+/* Root with depend(out: x), n tasks with depend(in: x). */
+static void fanout(long n)
+{
+#pragma omp parallel
+#pragma omp single
+    {
+#pragma omp task depend(out : x)
+        {
+            atomic_store_explicit(&root_done, 1, memory_order_relaxed);
+            count_task();
+        }
+        for (long i = 0; i < n; i++) {
+#pragma omp task depend(in : x)
+            successor_body();
+        }
+    }
+}
+
+/* One run of the graph; returns its wall time in ns (the whole parallel region). */
+static double run_once(const char *variant, long n)
+{
+    reset_counts();
+    double t0 = now_ns();
+    if (strcmp(variant, "chain") == 0)
+        chain(n);
+    else
+        fanout(n);
+    return now_ns() - t0;
+}
+
+/* Runs the graph once untimed, once timed; prints ns per task. */
+int main(int argc, char **argv)
+{
+    const char *variant = argc > 1 ? argv[1] : "chain";
+    long n = argc > 2 ? atol(argv[2]) : 1000000;
+    if (argc > 3 || n < 1 || (strcmp(variant, "chain") != 0 && strcmp(variant, "fanout") != 0)) {
+        fprintf(stderr, "usage: task_overhead_omp chain|fanout N\n");
+        return 2;
+    }
+
+    run_once(variant, n); /* warm-up: the thread team, the allocator */
+    double ns = run_once(variant, n);
+
+    long expected = strcmp(variant, "fanout") == 0 ? n + 1 : n;
+    long ran = tasks_run(), fails = atomic_load(&check_fails);
+    if (strcmp(variant, "chain") == 0 && atomic_load(&last_index) != n - 1)
+        fails++;
+    printf("openmp %s depend workers %d n %ld ns_per_task %.1f\n", variant, omp_get_max_threads(),
+           n, ns / (double)n);
+    if (ran != expected || fails != 0) {
+        fprintf(stderr, "openmp %s: %ld tasks ran (expected %ld), %ld ran too early\n", variant,
+                ran, expected, fails);
+        return 1;
+    }
+    return 0;
+}

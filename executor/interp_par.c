@@ -1,0 +1,342 @@
+/* interp_par.c: bsp parallel loops whose iterations are independent or only accumulate, run in
+ * parallel chunks on the worker pool.
+ *
+ * Which loops: `ploop.range` and `ploop.nonzeros` with consistency bsp whose body (nested regions
+ * included) writes outer state only element by element (`x[i] = ...`) or by accumulation
+ * (`x[...] += ...`), and does nothing whose order matters: no whole-state write, no load, save,
+ * log or print, no nested parallel loop, no `var` declared inside. Everything else keeps the
+ * sequential semantics of interp_ploop.c. (Loops with conflicts, strata, schedule and ssp in
+ * parallel are the dependence analysis's work.)
+ *
+ * How: the iterations are cut into chunks of consecutive iterations. Each chunk is one pool task,
+ * run by a clone of the interpreter private to the worker (its own value slots, own-write log and
+ * views; the state table, the snapshots and the compiled kernels are shared read-only). Element
+ * writes go straight to the live state, which was made unique before the loop, with atomic
+ * per-element stamps catching two iterations that write one element. Accumulations go to the
+ * chunk's own accumulators; when every chunk is done, they are combined pairwise in a fixed tree
+ * order (chunk 0 + 1, 2 + 3, ..., then the pairs) and added to the state.
+ *
+ * Determinism: with --deterministic the chunks depend only on the iteration count (at most 64
+ * chunks of at least 16 iterations), so the sums are the same bits for any number of workers.
+ * Without it, the loop is cut into 4 chunks per worker, which keeps fewer accumulators. */
+#include "executor/interp_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    MIN_CHUNK_ITERS = 16,
+    FIXED_CHUNKS = 64,
+    CHUNKS_PER_WORKER = 4,
+};
+/* Accumulators of all chunks together stay under this many bytes (fewer chunks otherwise). */
+static const int64_t ACC_BUDGET_BYTES = 256LL << 20;
+
+/* ---- classification ---- */
+
+/* Why a body cannot run in parallel chunks, or NULL when it can. */
+static const char *body_blocker(Interp *it, const Step *s, const IrRegion *r, bool *index_written)
+{
+    for (const IrOp *op = r->first; op; op = op->next) {
+        switch (op->opcode) {
+        case IR_OP_STATE_WRITE: {
+            int sym = interp_state_find(it, ir_op_symbol(op));
+            for (int i = 0; i < s->nwritten; i++)
+                if (s->written[i] == sym)
+                    return "it assigns a whole outer value";
+            break;
+        }
+        case IR_OP_STATE_WRITE_INDEX: {
+            int sym = interp_state_find(it, ir_op_symbol(op));
+            for (int i = 0; i < s->nwritten; i++)
+                if (s->written[i] == sym)
+                    index_written[i] = true;
+            break;
+        }
+        case IR_OP_STATE_VAR:
+        case IR_OP_STATE_PARAM:
+        case IR_OP_STATE_INPUT:
+            return "it declares state inside the body";
+        case IR_OP_IO_LOAD:
+        case IR_OP_IO_LOAD_LIBSVM:
+        case IR_OP_IO_SAVE:
+            return "it reads or writes files";
+        case IR_OP_OBS_LOG:
+        case IR_OP_OBS_PRINT:
+            return "it logs or prints";
+        case IR_OP_PLOOP_RANGE:
+        case IR_OP_PLOOP_NONZEROS:
+        case IR_OP_PLOOP_SCHEDULE:
+            return "it contains another parallel loop";
+        default:
+            break;
+        }
+        for (int i = 0; i < op->nregions; i++) {
+            const char *why = body_blocker(it, s, op->regions[i], index_written);
+            if (why)
+                return why;
+        }
+    }
+    return NULL;
+}
+
+void interp_par_classify(Interp *it, Step *s)
+{
+    const IrOp *op = s->op;
+    s->par = false;
+    if (op->opcode != IR_OP_PLOOP_RANGE && op->opcode != IR_OP_PLOOP_NONZEROS) {
+        s->par_reason = op->opcode == IR_OP_PLOOP_SCHEDULE
+                            ? "schedule(...) rounds run in order (dependence analysis: next issue)"
+                            : "not a parallel loop";
+        return;
+    }
+    const IrAttr *c = ir_get_attr(op, "consistency");
+    if (!c || strcmp(c->string, "bsp") != 0) {
+        s->par_reason = "its consistency is not bsp: iterations run in order";
+        return;
+    }
+    s->written_index = ARENA_ARRAY(&it->arena, bool, s->nwritten + 1);
+    s->par_reason = body_blocker(it, s, op->regions[op->nregions - 1], s->written_index);
+    s->par = s->par_reason == NULL;
+    s->label = arena_printf(&it->arena, "parallel for (line %u)", (unsigned)op->loc.line);
+}
+
+/* ---- one execution of a parallel loop ---- */
+
+typedef struct {
+    Interp *it;  /* the interpreter that reached the loop; read-only while chunks run */
+    const Step *s;
+    int64_t n;   /* iterations */
+    int64_t per; /* iterations per chunk */
+    int64_t nchunks;
+    int64_t lo;        /* range: the first index */
+    const Tensor *csr; /* nonzeros: the matrix */
+    RtValue *accs;     /* nchunks x nstates accumulators */
+    Interp *clones;    /* per worker, made by its first chunk */
+    bool *cloned;
+} ParLoop;
+
+/* The worker's private interpreter: the shared one with its own slots and own-write bookkeeping. */
+static Interp *worker_clone(ParLoop *pl, int w, RtError *err)
+{
+    Interp *cl = &pl->clones[w];
+    if (pl->cloned[w])
+        return cl;
+    const Interp *it = pl->it;
+    *cl = *it;
+    cl->slots = malloc((size_t)it->nslots * sizeof *cl->slots);
+    cl->own_view = calloc((size_t)it->nstates + 1, sizeof *cl->own_view);
+    cl->own_count = calloc((size_t)it->nstates + 1, sizeof *cl->own_count);
+    cl->own = NULL;
+    cl->nown = cl->own_cap = 0;
+    cl->on_worker = true;
+    cl->eval.parallel_user = cl;
+    pl->cloned[w] = true; /* freed by free_clones even when half made */
+    if (!cl->slots || !cl->own_view || !cl->own_count) {
+        rt_op_errorf(err, pl->s->op, "out of memory");
+        return NULL;
+    }
+    /* Values defined outside the body are borrowed: the body never releases them. */
+    memcpy(cl->slots, it->slots, (size_t)it->nslots * sizeof *cl->slots);
+    return cl;
+}
+
+static void free_clones(ParLoop *pl, int workers)
+{
+    for (int w = 0; w < workers; w++) {
+        if (!pl->cloned[w])
+            continue;
+        Interp *cl = &pl->clones[w];
+        /* own writes were dropped at the end of each iteration; an error mid-iteration may leave
+         * some */
+        for (int i = 0; i < cl->nown; i++) {
+            rt_value_release(&cl->own[i].value);
+            if (cl->own_view)
+                rt_value_release(&cl->own_view[cl->own[i].sym]);
+        }
+        free(cl->own);
+        free(cl->own_view);
+        free(cl->own_count);
+        free(cl->slots);
+    }
+}
+
+/* The row of the nonzero with position k (rowptr is sorted). */
+static int64_t row_of_nonzero(const Tensor *S, int64_t k)
+{
+    int64_t a = 0, b = S->shape[0]; /* rowptr[a] <= k < rowptr[b] */
+    while (b - a > 1) {
+        int64_t m = a + (b - a) / 2;
+        if (S->rowptr[m] <= k)
+            a = m;
+        else
+            b = m;
+    }
+    return a;
+}
+
+/* A pool task: chunk c's iterations, one after another, on the worker's clone. */
+static bool run_chunk(PoolWorker *w, PoolTask *self, void *arg, int64_t c, RtError *err)
+{
+    (void)self;
+    ParLoop *pl = arg;
+    Interp *cl = worker_clone(pl, w->id, err);
+    if (!cl)
+        return false;
+    const Step *s = pl->s;
+    const Block *body = s->regions[0];
+    cl->err = err;
+    cl->chunk_acc = &pl->accs[c * pl->it->nstates];
+    int64_t a = c * pl->per, b = a + pl->per < pl->n ? a + pl->per : pl->n;
+    IterSet set = {.kind = s->op->opcode, .lo = pl->lo, .csr = pl->csr};
+    cl->iter_set = &set;
+    bool ok = true;
+    if (s->op->opcode == IR_OP_PLOOP_RANGE) {
+        for (int64_t k = a; k < b && ok; k++) {
+            cl->slots[body->args[0]] = rt_i64(pl->lo + k);
+            ok = interp_run_body(cl, s, body, true, k);
+        }
+    } else {
+        const Tensor *S = pl->csr;
+        bool real = S->dtype == DT_F32 || S->dtype == DT_F64;
+        int64_t row = b > a ? row_of_nonzero(S, a) : 0;
+        for (int64_t k = a; k < b && ok; k++) {
+            while (S->rowptr[row + 1] <= k)
+                row++;
+            cl->slots[body->args[0]] = rt_i64(row);
+            cl->slots[body->args[1]] = rt_i64(S->colidx[k]);
+            cl->slots[body->args[2]] =
+                real ? rt_scalar_of(S->dtype, tensor_get_f64(S, k))
+                     : (RtValue){.dtype = S->dtype, .i = tensor_get_i64(S, k)};
+            ok = interp_run_body(cl, s, body, true, k);
+        }
+    }
+    cl->iter_set = NULL;
+    cl->chunk_acc = NULL;
+    return ok;
+}
+
+/* Chunks: fixed by the iteration count under --deterministic, else 4 per worker; fewer when the
+ * accumulators would not fit the budget. */
+static void choose_chunks(ParLoop *pl, int workers)
+{
+    const Interp *it = pl->it;
+    int64_t want = it->deterministic ? FIXED_CHUNKS : (int64_t)CHUNKS_PER_WORKER * workers;
+    int64_t most = (pl->n + MIN_CHUNK_ITERS - 1) / MIN_CHUNK_ITERS;
+    if (want > most)
+        want = most;
+    int64_t acc_bytes = 0;
+    for (int i = 0; i < pl->s->nwritten; i++) {
+        const State *st = &it->states[pl->s->written[i]];
+        if (st->value.is_tensor && !pl->s->written_index[i])
+            acc_bytes += (int64_t)tensor_bytes(st->value.t);
+    }
+    if (acc_bytes > 0 && want * acc_bytes > ACC_BUDGET_BYTES)
+        want = ACC_BUDGET_BYTES / acc_bytes;
+    if (want < 1)
+        want = 1;
+    pl->per = (pl->n + want - 1) / want;
+    if (pl->per < 1)
+        pl->per = 1;
+    pl->nchunks = (pl->n + pl->per - 1) / pl->per;
+}
+
+/* Snapshots the written state; states written element by element are made unique (so chunks can
+ * write distinct elements in place) and get their collision stamps up front. */
+static bool begin_loop(Interp *it, const Step *s)
+{
+    for (int i = 0; i < s->nwritten; i++) {
+        State *st = &it->states[s->written[i]];
+        st->snap = rt_value_ref(st->value);
+        st->in_loop = true;
+    }
+    for (int i = 0; i < s->nwritten; i++) {
+        State *st = &it->states[s->written[i]];
+        if (!s->written_index[i] || !st->value.is_tensor)
+            continue;
+        if (!tensor_make_unique(&st->value.t))
+            return rt_op_errorf(it->err, s->op, "out of memory");
+        if (it->eval.checked) {
+            st->stamps = calloc((size_t)st->value.t->numel + 1, sizeof *st->stamps);
+            if (!st->stamps)
+                return rt_op_errorf(it->err, s->op, "out of memory");
+        }
+    }
+    return true;
+}
+
+/* Combines the chunks' accumulators in a fixed tree order, adds them to the state, and ends the
+ * loop's bookkeeping (also after an error). */
+static bool end_loop(Interp *it, const Step *s, ParLoop *pl, bool ok)
+{
+    int64_t ns = it->nstates;
+    for (int i = 0; i < s->nwritten; i++) {
+        int sym = s->written[i];
+        State *st = &it->states[sym];
+        for (int64_t width = 1; ok && width < pl->nchunks; width *= 2) {
+            for (int64_t c = 0; ok && c + width < pl->nchunks; c += 2 * width) {
+                RtValue *into = &pl->accs[c * ns + sym], *from = &pl->accs[(c + width) * ns + sym];
+                if (from->dtype == DT_NONE)
+                    continue;
+                if (into->dtype == DT_NONE) {
+                    *into = *from;
+                    *from = (RtValue){0};
+                    continue;
+                }
+                ok = interp_apply_whole(it, s->op, into, *from, RT_APPLY_ADD);
+            }
+        }
+        RtValue *total = pl->nchunks > 0 ? &pl->accs[sym] : NULL;
+        if (ok && total && total->dtype != DT_NONE)
+            ok = interp_apply_whole(it, s->op, &st->value, *total, RT_APPLY_ADD);
+        rt_value_release(&st->snap);
+        free(st->stamps);
+        st->stamps = NULL;
+        st->in_loop = false;
+    }
+    for (int64_t k = 0; k < pl->nchunks * ns; k++)
+        rt_value_release(&pl->accs[k]);
+    return ok;
+}
+
+bool interp_par_loop(Interp *it, const Step *s)
+{
+    ParLoop pl = {.it = it, .s = s};
+    if (s->op->opcode == IR_OP_PLOOP_RANGE) {
+        int64_t lo = it->slots[s->in[0]].i, hi = it->slots[s->in[1]].i;
+        pl.lo = lo;
+        pl.n = hi > lo ? hi - lo : 0;
+    } else {
+        pl.csr = it->slots[s->in[0]].t;
+        pl.n = pl.csr->numel;
+    }
+    int workers = pool_workers(it->pool);
+    choose_chunks(&pl, workers);
+    bool ok = begin_loop(it, s);
+    pl.accs = calloc((size_t)(pl.nchunks * it->nstates + 1), sizeof *pl.accs);
+    pl.clones = calloc((size_t)workers, sizeof *pl.clones);
+    pl.cloned = calloc((size_t)workers, sizeof *pl.cloned);
+    if (ok && (!pl.accs || !pl.clones || !pl.cloned))
+        ok = rt_op_errorf(it->err, s->op, "out of memory");
+    if (ok && pl.nchunks > 0)
+        ok = pool_parallel_for(it->pool, pl.nchunks, run_chunk, &pl, NULL, s->label,
+                               (int)s->op->loc.line, it->err);
+    if (pl.cloned)
+        free_clones(&pl, workers);
+    if (pl.accs)
+        ok = end_loop(it, s, &pl, ok);
+    else
+        for (int i = 0; i < s->nwritten; i++) {
+            State *st = &it->states[s->written[i]];
+            rt_value_release(&st->snap);
+            free(st->stamps);
+            st->stamps = NULL;
+            st->in_loop = false;
+        }
+    free(pl.accs);
+    free(pl.clones);
+    free(pl.cloned);
+    return ok;
+}
