@@ -900,9 +900,10 @@ static bool start_pool(Interp *it, Topo **topo)
     if (o->workers < 0)
         return rt_errorf(it->err, "error: --workers must be at least 1, got %d", o->workers);
     if (o->topology) {
-        *topo = topo_load(TOPO_SYNTHETIC, o->topology, it->err);
+        RtError why = {0};
+        *topo = topo_load(TOPO_SYNTHETIC, o->topology, &why);
         if (!*topo)
-            return false;
+            return rt_errorf(it->err, "error: --topology: %s", why.message);
     }
     PoolConfig pc = {.workers = o->workers, .topo = *topo, .trace = o->trace_path != NULL};
     it->pool = pool_create(&pc, it->err);
@@ -911,6 +912,9 @@ static bool start_pool(Interp *it, Topo **topo)
     openblas_set_num_threads(1);
     it->eval.parallel_for = interp_parallel_for;
     it->eval.parallel_user = it;
+    it->placing = interp_placer_init(&it->placer, it->pool);
+    if (it->placing)
+        tensor_set_placer(&it->placer);
     return true;
 }
 
@@ -950,10 +954,15 @@ bool rt_run(const IrModule *m, const RtOptions *options, RtStats *stats, RtError
             ok = false;
         }
     }
-    if (it.pool)
-        pool_destroy(it.pool);
+    /* Tensors first (some may be placed), then the placer, the pool and its topology. */
+    Pool *pool = it.pool;
+    bool placing = it.placing;
+    interp_free(&it);
+    if (placing)
+        tensor_set_placer(NULL);
+    if (pool)
+        pool_destroy(pool);
     if (topo)
         topo_free(topo);
-    interp_free(&it);
     return ok;
 }

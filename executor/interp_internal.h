@@ -116,6 +116,8 @@ typedef struct {
     bool on_worker;    /* a clone running a chunk of a parallel loop: nothing spawns tasks */
     bool deterministic; /* --deterministic: chunking independent of the worker count */
     RtValue *chunk_acc; /* per state: the running chunk's accumulators (NULL outside chunks) */
+    TensorPlacer placer; /* installed while the run lasts when the pool has several domains */
+    bool placing;
 } Interp;
 
 typedef enum { FLOW_NEXT, FLOW_BREAK, FLOW_CONTINUE, FLOW_ERROR } Flow;
@@ -152,6 +154,12 @@ bool interp_own_view(Interp *it, const Step *s, int sym, RtValue *out);
 bool interp_run_body(Interp *it, const Step *s, const Block *body, bool bsp, int64_t counter);
 /* target (op)= v for a scalar or a whole tensor (made unique first). */
 bool interp_apply_whole(Interp *it, const IrOp *op, RtValue *target, RtValue v, RtApplyMode mode);
+
+/* interp_place.c: rows per block of the fixed cut of a space whose rows have row_elems elements
+ * (kernels cut their work, and placement splits tensors over domains, by it). */
+int64_t interp_block_rows(int64_t row_elems);
+/* Fills a placer for the pool's topology; false when it has one domain (nothing to place). */
+bool interp_placer_init(TensorPlacer *placer, const Pool *pool);
 
 /* interp_kernel.c: runs a compiled kernel over the space outer x inner (bufs and scalars as the
  * kernel ABI wants them), in fixed row blocks on the pool when the space is large. */

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BLOCK_ELEMS = 1 << 16, MAX_BUFS = 64, MAX_RESULTS = 16 };
+enum { MAX_BUFS = 64, MAX_RESULTS = 16 };
 
 typedef enum { OFF_NONE, OFF_FULL, OFF_ROW, OFF_PARTIAL } Offset;
 
@@ -159,8 +159,7 @@ bool interp_kernel_run(Interp *it, const Step *s, const JitKernel *k, int64_t ou
     Blocks kb = {.k = k, .outer = outer, .inner = inner, .scalars = scalars};
     kb.by_elems = k->rank == 1;
     kb.extent = kb.by_elems ? inner : outer;
-    int64_t row_elems = kb.by_elems ? 1 : inner;
-    kb.per = BLOCK_ELEMS / row_elems > 1 ? BLOCK_ELEMS / row_elems : 1;
+    kb.per = kb.by_elems ? interp_block_rows(1) : interp_block_rows(inner);
     kb.nblocks = (kb.extent + kb.per - 1) / kb.per;
     kb.nbufs = op->nresults;
     bool split = kb.nblocks > 1 && op->nresults <= MAX_RESULTS;

@@ -101,6 +101,13 @@ static bool checked_numel(int rank, const int64_t *shape, int64_t *numel)
     return true;
 }
 
+static const TensorPlacer *current_placer;
+
+void tensor_set_placer(const TensorPlacer *p)
+{
+    __atomic_store_n(&current_placer, p, __ATOMIC_RELEASE);
+}
+
 Tensor *tensor_new(DType dtype, int rank, const int64_t *shape)
 {
     if (rank < 1 || rank > TYPE_MAX_RANK || dtype_size(dtype) == 0)
@@ -116,7 +123,15 @@ Tensor *tensor_new(DType dtype, int rank, const int64_t *shape)
     t->rank = rank;
     memcpy(t->shape, shape, (size_t)rank * sizeof *shape);
     t->numel = numel;
-    t->data = aligned_bytes((size_t)numel * dtype_size(dtype));
+    size_t bytes = (size_t)numel * dtype_size(dtype);
+    const TensorPlacer *placer = __atomic_load_n(&current_placer, __ATOMIC_ACQUIRE);
+    if (placer && bytes >= placer->min_bytes) {
+        int64_t row_elems = shape[rank - 1] > 0 ? shape[rank - 1] : 1;
+        t->data = placer->alloc(placer, bytes, numel / row_elems, row_elems, dtype_size(dtype));
+        t->placer = t->data ? placer : NULL;
+    } else {
+        t->data = aligned_bytes(bytes);
+    }
     if (!t->data) {
         free(t);
         return NULL;
@@ -190,7 +205,10 @@ void tensor_unref(Tensor *t)
 {
     if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
-    free(t->data);
+    if (t->placer)
+        t->placer->free(t->placer, t->data, tensor_bytes(t));
+    else
+        free(t->data);
     free(t->rowptr);
     free(t->colidx);
     free(t);

@@ -50,7 +50,24 @@ typedef struct Tensor {
     void *data;       /* dense elements, or csr values; NULL when numel == 0 is allowed */
     int64_t *rowptr;  /* csr: shape[0] + 1 offsets */
     int64_t *colidx;  /* csr: nnz column indices, sorted within each row */
+    const struct TensorPlacer *placer; /* dense data from a placer (freed by it), else NULL */
 } Tensor;
+
+/* Where large dense tensors' elements come from while a placer is installed: the parallel
+ * executor installs one on a machine with several NUMA domains, which splits the rows over the
+ * domains and binds each block's pages to its domain (executor/topo.h). Tensors of at least
+ * min_bytes use it; the rest, and every tensor while none is installed, use aligned heap memory. */
+typedef struct TensorPlacer {
+    void *(*alloc)(const struct TensorPlacer *p, size_t bytes, int64_t rows, int64_t row_elems,
+                   size_t elem);
+    void (*free)(const struct TensorPlacer *p, void *data, size_t bytes);
+    void *user;
+    size_t min_bytes;
+} TensorPlacer;
+
+/* Installs a placer for the tensors made from now on (NULL: none). It must outlive every tensor
+ * it made. One per process: the runtime installs it for a run and removes it after. */
+void tensor_set_placer(const TensorPlacer *p);
 
 size_t dtype_size(DType t); /* bytes per element: bool 1, i32 4, i64 8, f32 4, f64 8 */
 

@@ -2,7 +2,7 @@
  * of N tasks; the StarPU side of bench/task_overhead.sh (which compiles it with gcc and
  * `pkg-config --cflags --libs starpu-1.3`; it is not part of the CMake build).
  *
- * usage: task_overhead_starpu chain|fanout N [MODE]
+ * usage: task_overhead_starpu chain|fanout|indep N [MODE]
  *
  *   chain  deps   task i declares task i-1 with starpu_task_declare_deps_array, before task i-1 is
  *                 submitted (so that it is still valid: tasks destroy themselves when done)
@@ -13,7 +13,9 @@
  *                 successor has declared it), so the N successors become ready when it ends
  *          data   a root writes a dummy handle (STARPU_W), then N tasks read it (STARPU_R):
  *                 implicit read-after-write deps on the root
- *          indep  N independent tasks, no root: what a fan-out costs without its dependency
+ *   indep         N independent tasks, no root: what a fan-out costs without its dependency
+ *
+ * MODE defaults to deps. Every codelet has no buffer except the data modes' (one dummy handle).
  *
  * The workers, the scheduler and the rest come from StarPU's environment variables (STARPU_NCPU,
  * STARPU_SCHED, STARPU_CALIBRATE, STARPU_SILENT, ...): the script sets them. The submitting thread
@@ -254,13 +256,13 @@ static double run_once(const char *variant, const char *mode, long n, starpu_tag
             chain_with_tags(n, tag_base);
         else
             chain_with_data(n);
-    } else {
+    } else if (strcmp(variant, "fanout") == 0) {
         if (strcmp(mode, "deps") == 0)
             fanout_with_deps(n);
-        else if (strcmp(mode, "data") == 0)
-            fanout_with_data(n);
         else
-            independent(n);
+            fanout_with_data(n);
+    } else {
+        independent(n);
     }
     int rc = starpu_task_wait_for_all();
     double t1 = now_ns();
@@ -277,8 +279,8 @@ static bool known_mode(const char *variant, const char *mode)
     if (strcmp(variant, "chain") == 0)
         return !strcmp(mode, "deps") || !strcmp(mode, "tags") || !strcmp(mode, "data");
     if (strcmp(variant, "fanout") == 0)
-        return !strcmp(mode, "deps") || !strcmp(mode, "data") || !strcmp(mode, "indep");
-    return false;
+        return !strcmp(mode, "deps") || !strcmp(mode, "data");
+    return strcmp(variant, "indep") == 0 && strcmp(mode, "none") == 0;
 }
 
 /* Runs the graph once untimed, once timed; prints ns per task. */
@@ -286,10 +288,10 @@ int main(int argc, char **argv)
 {
     const char *variant = argc > 1 ? argv[1] : "chain";
     long n = argc > 2 ? atol(argv[2]) : 1000000;
-    const char *mode = argc > 3 ? argv[3] : "deps";
+    const char *mode = argc > 3 ? argv[3] : strcmp(variant, "indep") == 0 ? "none" : "deps";
     if (argc > 4 || n < 1 || !known_mode(variant, mode)) {
-        fprintf(stderr, "usage: task_overhead_starpu chain|fanout N [MODE]\n"
-                        "  chain modes: deps tags data; fanout modes: deps data indep\n");
+        fprintf(stderr, "usage: task_overhead_starpu chain|fanout|indep N [MODE]\n"
+                        "  chain modes: deps tags data; fanout modes: deps data\n");
         return 2;
     }
 
@@ -307,7 +309,7 @@ int main(int argc, char **argv)
     run_once(variant, mode, n, 0); /* warm-up: threads, allocator, tag table */
     double ns = run_once(variant, mode, n, (starpu_tag_t)n);
 
-    long expected = strcmp(variant, "fanout") == 0 && strcmp(mode, "indep") != 0 ? n + 1 : n;
+    long expected = strcmp(variant, "fanout") == 0 ? n + 1 : n;
     long ran = tasks_run(), fails = atomic_load(&check_fails);
     if (strcmp(variant, "chain") == 0 && atomic_load(&last_index) != n - 1)
         fails++;

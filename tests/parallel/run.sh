@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# run.sh DMLC: the parallel executor end to end (issue 4).
+#
+#   independent.dml   a bsp loop writing distinct elements and accumulating: exact results with
+#                     1, 2 and 4 workers (the program asserts them)
+#   collide.dml       two iterations writing one element: exit 1 and the message, any worker count
+#   chunk_error.dml   an out-of-range read in a late chunk: exit 1, the position, no hang
+#   --trace           the Chrome trace event JSON of a sample run on 2 workers: valid JSON, one
+#                     named track per worker, complete events with ts/dur, the loop's chunks there
+#   --topology        a synthetic 2- and 4-domain machine (hwloc) runs a sample with 4 workers and
+#                     gives the bits of the 1-worker run under --deterministic
+# Prints "N passed, M failed".
+set -uo pipefail
+[[ $# -eq 1 ]] || { echo "usage: $0 DMLC" >&2; exit 2; }
+dmlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export LC_ALL=C
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL $1: $2"
+    [[ -s $work/err ]] && head -c 1500 "$work/err" | sed 's/^/    stderr: /'
+}
+# run ARGS...: dmlc with a 120 s limit (a hang fails); sets status, $work/out, $work/err.
+run() {
+    status=0
+    timeout 120 "$dmlc" "$@" </dev/null >"$work/out" 2>"$work/err" || status=$?
+}
+
+for w in 1 2 4; do
+    run run "$here/independent.dml" --workers "$w"
+    if [[ $status -ne 0 ]]; then
+        fail "independent --workers $w" "exit status $status"
+    elif ! grep -qx "ok 19999900000 200000" "$work/out"; then
+        fail "independent --workers $w" "output: $(cat "$work/out")"
+    else
+        pass
+    fi
+    run run "$here/collide.dml" --workers "$w"
+    if [[ $status -ne 1 ]]; then
+        fail "collide --workers $w" "exit status $status, expected 1"
+    elif ! grep -q "collide.dml:5:3: error: two iterations of a bsp parallel loop write y\[" \
+        "$work/err"; then
+        fail "collide --workers $w" "no collision message"
+    else
+        pass
+    fi
+    run run "$here/chunk_error.dml" --workers "$w"
+    want="chunk_error.dml:7:8: error: index 100000 is out of range for dimension 0 of size 100000"
+    if [[ $status -ne 1 ]]; then
+        fail "chunk_error --workers $w" "exit status $status, expected 1"
+    elif ! grep -qF "$want" "$work/err"; then
+        fail "chunk_error --workers $w" "stderr lacks: $want"
+    else
+        pass
+    fi
+done
+
+# --trace: valid Chrome trace event JSON.
+cp -r "$root/samples" "$work/s"
+run run "$work/s/kmeans.dml" --quiet --workers 2 --trace "$work/t.json"
+if [[ $status -ne 0 ]]; then
+    fail "trace" "exit status $status"
+elif ! /usr/bin/python3 - "$work/t.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+ev = doc["traceEvents"]
+names = {e["tid"]: e["args"]["name"] for e in ev if e.get("ph") == "M" and e["name"] == "thread_name"}
+assert sorted(names) == [0, 1], names
+x = [e for e in ev if e.get("ph") == "X"]
+assert x, "no task events"
+for e in x:
+    assert isinstance(e["name"], str) and e["name"], e
+    assert e["pid"] == 1 and e["tid"] in names, e
+    assert e["ts"] >= 0 and e["dur"] >= 0, e
+    assert isinstance(e["args"]["line"], int), e
+loop = [e for e in x if e["name"] == "parallel for (line 16)"]
+assert len(loop) >= 10 * 2, len(loop)  # 10 iterations of the loop, chunks each
+PY
+then
+    fail "trace" "the JSON does not have the expected structure"
+else
+    pass
+fi
+
+# --topology: synthetic machines with 2 and 4 NUMA domains (unpinned): same bits as 1 worker.
+run run "$work/s/kmeans.dml" --quiet --deterministic --workers 1 --metrics "$work/one.csv"
+for topo in "numa:2 core:2 pu:1" "pack:2 numa:2 core:2 pu:1"; do
+    run run "$work/s/kmeans.dml" --quiet --deterministic --workers 4 --topology "$topo" \
+        --metrics "$work/topo.csv"
+    if [[ $status -ne 0 ]]; then
+        fail "topology '$topo'" "exit status $status"
+    elif ! cmp -s "$work/one.csv" "$work/topo.csv"; then
+        fail "topology '$topo'" "metrics differ from the 1-worker run"
+    else
+        pass
+    fi
+done
+run run "$work/s/kmeans.dml" --topology "numa:two"
+if [[ $status -ne 1 ]] || ! grep -q "numa:two" "$work/err"; then
+    fail "bad topology" "exit status $status"
+else
+    pass
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
