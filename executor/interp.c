@@ -584,20 +584,37 @@ static bool graph_mode(const Interp *it)
     return it->pool && pool_workers(it->pool) > 1 && !it->on_worker && !it->in_bsp;
 }
 
+/* A segment that took at least this long in order runs as a task graph afterwards. */
+static const int64_t GRAPH_MIN_NS = 200000;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 Flow interp_block(Interp *it, const Block *b)
 {
     release_slots(it, b->release_args, b->nrelease_args);
     bool graph = graph_mode(it);
+    int timed_end = -1, timed_id = 0; /* a concurrent segment running in order, being timed */
+    int64_t t0 = 0;
     for (int k = 0; k < b->nsteps; k++) {
         const Step *s = &b->steps[k];
         if (graph && s->seg_concurrent) {
-            if (!interp_graph_run(it, b, k)) {
-                for (int j = k; j < b->nsteps; j++)
-                    release_slots(it, b->steps[j].release, b->steps[j].nrelease);
-                return FLOW_ERROR;
+            if (it->seg_ns[s->seg_id] >= GRAPH_MIN_NS) {
+                if (!interp_graph_run(it, b, k)) {
+                    for (int j = k; j < b->nsteps; j++)
+                        release_slots(it, b->steps[j].release, b->steps[j].nrelease);
+                    return FLOW_ERROR;
+                }
+                k += s->seg_len - 1;
+                continue;
             }
-            k += s->seg_len - 1;
-            continue;
+            timed_end = k + s->seg_len;
+            timed_id = s->seg_id;
+            t0 = now_ns();
         }
         Flow f = interp_exec_step(it, s);
         if (f != FLOW_NEXT) {
@@ -607,6 +624,10 @@ Flow interp_block(Interp *it, const Block *b)
             return f;
         }
         release_slots(it, s->release, s->nrelease);
+        if (k == timed_end - 1) {
+            it->seg_ns[timed_id] = now_ns() - t0;
+            timed_end = -1;
+        }
     }
     return FLOW_NEXT;
 }
@@ -853,6 +874,7 @@ void interp_free(Interp *it)
     free(it->own);
     free(it->own_view);
     free(it->own_count);
+    free(it->seg_ns);
     free(it->slots);
     free(it->states);
     jit_free(it->jit);

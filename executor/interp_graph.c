@@ -10,9 +10,11 @@
  *
  * Inside a segment, step j waits for step i < j when j uses a value i defines (data), or when j
  * is the last use of a value i also uses (j releases it, or reuses its buffer in place). A segment
- * runs as a task graph on the pool when at least two of its heavy steps (kernels, BLAS, and ops
- * on tensors of data-dependent or large size) are independent; otherwise it runs in order, which
- * costs nothing. Steps running concurrently each compute on their own; a kernel inside such a step
+ * can run as a task graph on the pool when at least two of its heavy steps (kernels, BLAS, and
+ * ops on tensors of data-dependent or large size) are independent; otherwise it runs in order,
+ * which costs nothing. Whether it does is decided at run time (interp_block): its first run is in
+ * order and timed, and it becomes a task graph from then on only when it took long enough
+ * (GRAPH_MIN_NS) to pay for the tasks; small segments in hot loops stay in order. Steps running concurrently each compute on their own; a kernel inside such a step
  * runs its row blocks in order on its worker. */
 #include "executor/interp_internal.h"
 
@@ -152,8 +154,9 @@ static void build_segment(Arena *arena, Block *blk, int a, int b)
     free(reach);
 }
 
-void interp_graph_build(Arena *arena, Block *blk)
+void interp_graph_build(Interp *it, Block *blk)
 {
+    Arena *arena = &it->arena;
     int a = 0;
     while (a < blk->nsteps) {
         Step *s = &blk->steps[a];
@@ -170,6 +173,8 @@ void interp_graph_build(Arena *arena, Block *blk)
             b++;
         }
         build_segment(arena, blk, a, b);
+        if (s->seg_concurrent)
+            s->seg_id = it->nsegments++;
         a = b;
     }
 }

@@ -40,6 +40,7 @@ typedef struct {
     int seg_len;         /* first step of a segment: its number of steps, else 0 */
     int seg_critical;    /* first step of a segment: steps on its longest dependency path */
     bool seg_concurrent; /* first step of a segment: two heavy steps are independent */
+    int seg_id;          /* concurrent segments: index into Interp.seg_ns */
 } Step;
 
 /* A region: its block arguments' slots and its steps. */
@@ -118,6 +119,10 @@ typedef struct {
     RtValue *chunk_acc; /* per state: the running chunk's accumulators (NULL outside chunks) */
     TensorPlacer placer; /* installed while the run lasts when the pool has several domains */
     bool placing;
+    /* per concurrent segment: nanoseconds of its last run in order (-1: never run), shared by
+     * clones (only the driving thread runs segments as graphs) */
+    int nsegments;
+    int64_t *seg_ns;
 } Interp;
 
 typedef enum { FLOW_NEXT, FLOW_BREAK, FLOW_CONTINUE, FLOW_ERROR } Flow;
@@ -169,7 +174,7 @@ bool interp_kernel_run(Interp *it, const Step *s, const JitKernel *k, int64_t ou
 /* interp_graph.c: the dataflow graph of a region's value steps */
 /* Cuts the block's steps into segments and finds each segment's dependencies (after the release
  * lists are known). */
-void interp_graph_build(Arena *arena, Block *blk);
+void interp_graph_build(Interp *it, Block *blk);
 /* Marks every segment in blk and the regions inside it as run in order: the bodies of parallel
  * loops (whose iterations are the parallelism) and of kernels. */
 void interp_graph_serial(Block *blk);

@@ -303,7 +303,7 @@ static Block *prepare_region(Prep *p, const IrRegion *r)
     free(nrel);
     free(last);
     p->last = NULL;
-    interp_graph_build(a, b);
+    interp_graph_build(p->it, b);
     return b;
 }
 
@@ -322,7 +322,10 @@ bool interp_prepare(Interp *it)
     it->slots = calloc((size_t)it->nslots + 1, sizeof *it->slots);
     it->own_view = calloc((size_t)it->nstates + 1, sizeof *it->own_view);
     it->own_count = calloc((size_t)it->nstates + 1, sizeof *it->own_count);
-    if (!it->slots || !it->own_view || !it->own_count)
+    it->seg_ns = malloc((size_t)it->nsegments * sizeof *it->seg_ns + 1);
+    for (int i = 0; it->seg_ns && i < it->nsegments; i++)
+        it->seg_ns[i] = -1;
+    if (!it->slots || !it->own_view || !it->own_count || !it->seg_ns)
         return rt_errorf(it->err, "error: out of memory preparing the program");
     return true;
 }

@@ -7,6 +7,8 @@
 #   chunk_error.dml   an out-of-range read in a late chunk: exit 1, the position, no hang
 #   --trace           the Chrome trace event JSON of a sample run on 2 workers: valid JSON, one
 #                     named track per worker, complete events with ts/dur, the loop's chunks there
+#   graph.dml         two independent products per loop iteration: exact result with 1 and 2
+#                     workers; with 2, the trace shows the products as tasks of a task graph
 #   --topology        a synthetic 2- and 4-domain machine (hwloc) runs a sample with 4 workers and
 #                     gives the bits of the 1-worker run under --deterministic
 # Prints "N passed, M failed".
@@ -56,6 +58,23 @@ for w in 1 2 4; do
         fail "chunk_error --workers $w" "exit status $status, expected 1"
     elif ! grep -qF "$want" "$work/err"; then
         fail "chunk_error --workers $w" "stderr lacks: $want"
+    else
+        pass
+    fi
+done
+
+# graph.dml: the independent products of a loop body run as a task graph after the first run.
+for w in 1 2; do
+    run run "$here/graph.dml" --workers "$w" --trace "$work/g.json"
+    if [[ $status -ne 0 ]] || ! grep -qx "ok 320000000" "$work/out"; then
+        fail "graph --workers $w" "exit status $status, output: $(cat "$work/out")"
+    elif [[ $w -eq 2 ]] && ! /usr/bin/python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+mm = [e for e in ev if e.get("ph") == "X" and e["name"] == "t.matmul"]
+assert len(mm) >= 6, len(mm)  # 2 products in each of the 3 runs after the first
+' "$work/g.json"; then
+        fail "graph --workers 2" "the trace lacks the products' tasks"
     else
         pass
     fi
