@@ -96,8 +96,9 @@ static int parse_workers(const Command *c, const char *text, int *workers)
     char *end;
     errno = 0;
     long v = text ? strtol(text, &end, 10) : 0;
-    if (!text || !*text || *end || errno || v < 1 || v > 4096)
-        return cli_usage_error(c, "--workers expects a whole number from 1 to 4096, saw %s%s%s",
+    if (!text || !*text || *end || errno || v < 1 || v > 1024)
+        return cli_usage_error(c,
+                               "--workers expects a whole number from 1 to 1024, saw %s%s%s",
                                text ? "'" : "", text ? text : "nothing", text ? "'" : "");
     *workers = (int)v;
     return -1;

@@ -125,9 +125,10 @@ expect "dump-ir --after on a plan" 2 "a plan is already optimised" -- \
     dump-ir x.plan --after=fuse
 expect "explain needs a FILE" 2 "dmlc explain: error: expected a FILE" -- explain
 expect "explain of a missing file" 1 "cannot read 'nowhere.dml'" -- explain nowhere.dml
-expect "--workers zero" 2 "--workers expects a whole number from 1 to 4096, saw '0'" -- \
+expect "--workers zero" 2 "--workers expects a whole number from 1 to 1024, saw '0'" -- \
     run x.dml --workers 0
-expect "--workers not a number" 2 "--workers expects a whole number from 1 to 4096, saw 'two'" -- \
+expect "--workers not a number" 2 \
+    "--workers expects a whole number from 1 to 1024, saw 'two'" -- \
     run x.dml --workers two
 expect "--trace with another extension" 2 "--trace expects a file name ending in .json" -- \
     run x.dml --trace t.txt
