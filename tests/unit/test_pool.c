@@ -228,8 +228,8 @@ typedef struct {
     Pool *pool;
     int64_t partial[PARENTS][CHUNKS];
     int64_t sum[PARENTS];
-    atomic_int stage[PARENTS];  /* 1: join ran, 2: its own continuation ran */
-    atomic_int checks_passed;   /* successors that saw the whole combine done */
+    atomic_int stage[PARENTS]; /* 1: join ran, 2: its own continuation ran */
+    atomic_int checks_passed;  /* successors that saw the whole combine done */
     atomic_int chunk_runs;
 } Split;
 
@@ -485,6 +485,38 @@ Test(pool, failure_without_a_message_names_the_task)
     pool_destroy(p);
 }
 
+/* Continues with a join, then fails before submitting it (as on running out of memory). */
+static bool continue_then_fail(PoolWorker *w, PoolTask *self, void *arg, int64_t index,
+                               RtError *err)
+{
+    PoolTask *join = pool_task(w->pool, count_run, arg, 0, -1, "join", 2);
+    if (!join)
+        return rt_errorf(err, "out of memory");
+    pool_continue(self, join);
+    return rt_errorf(err, "prog.dml:9:1: error: no chunks");
+}
+
+Test(pool, failure_after_pool_continue_reports_the_error_and_skips_the_successors)
+{
+    for (int workers = 1; workers <= 2; workers++) {
+        Pool *p = make_pool(workers, NULL, false);
+        atomic_long count = 0;
+        PoolTask *parent = pool_task(p, continue_then_fail, &count, 0, -1, "parent", 1);
+        PoolTask *after = pool_task(p, count_run, &count, 1, -1, "after", 2);
+        cr_assert(pool_depend(parent, after));
+        pool_submit(after);
+        pool_submit(parent);
+        RtError err = {0};
+        cr_assert_not(pool_wait(p, &err));
+        cr_assert_str_eq(err.message, "prog.dml:9:1: error: no chunks");
+        cr_assert_eq(atomic_load(&count), 0);
+        PoolWorkerStats s = total_stats(p);
+        cr_assert_eq(s.tasks, 1);
+        cr_assert_eq(s.skipped, 1);
+        pool_destroy(p);
+    }
+}
+
 Test(pool, task_waiting_for_an_unsubmitted_task_is_reported_not_hung)
 {
     for (int workers = 1; workers <= 3; workers++) {
@@ -684,8 +716,7 @@ static bool trace_is_valid(const char *path, int tasks, int workers)
     fputs(TRACE_CHECK, f);
     fclose(f);
     char command[512];
-    snprintf(command, sizeof command, "/usr/bin/python3 %s %s %d %d", script, path, tasks,
-             workers);
+    snprintf(command, sizeof command, "/usr/bin/python3 %s %s %d %d", script, path, tasks, workers);
     int rc = system(command);
     remove(script);
     return rc == 0;
