@@ -36,6 +36,10 @@ if [[ ! -x $dmlc_bench ]]; then
          "cmake --build $build -j2 --target bench_task_overhead" >&2
     exit 1
 fi
+if ! pkg-config --exists starpu-1.3; then
+    echo "task_overhead: StarPU 1.3 not found; install it with scripts/setup-bench.sh" >&2
+    exit 1
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
