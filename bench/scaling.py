@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Scaling of `dmlc run` from 1 to 2 workers (issue 4), whole processes, alternated in one run.
 
   bench/scaling.py DMLC [--runs R] [--baseline OLD_DMLC] [--n N] [--k K] [--d D]
@@ -9,8 +9,11 @@
 
 For each program: `--workers 1`, `--workers 2` (and `--baseline`, the single-process runtime it
 replaces, when given) alternate, one warm-up round is dropped, then R rounds; the table shows the
-median wall time with min-max and the ratios. Times include start-up, compiling, JIT and loading.
+median wall time of the whole process with min-max and the ratios (start-up, compiling, JIT and
+loading included), then the median `run` time that `--stats` reports (everything after the JIT,
+loading included) and its ratio.
 """
+import re
 import argparse
 import os
 import shutil
@@ -24,16 +27,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def timed(cmd):
+    """(wall seconds, run seconds from --stats or None)."""
     t0 = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit("failed: %s\n%s" % (" ".join(cmd), r.stderr.decode()))
-    return dt
+    m = re.search(r"run ([0-9.]+) ms", r.stderr.decode())
+    return dt, float(m.group(1)) / 1000 if m else None
 
 
 def measure(variants, runs):
-    """variants: list of (name, argv). Alternates them; returns {name: [seconds]}."""
+    """variants: list of (name, argv). Alternates them; returns {name: [(wall, run)]}."""
     times = {name: [] for name, _ in variants}
     for round_ in range(runs + 1):
         for name, cmd in variants:
@@ -44,7 +49,7 @@ def measure(variants, runs):
 
 
 def fmt(ts):
-    return "%8.3f s (%.3f-%.3f)" % (statistics.median(ts), min(ts), max(ts))
+    return "%6.3f s (%.3f-%.3f)" % (statistics.median(ts), min(ts), max(ts))
 
 
 def main():
@@ -65,7 +70,7 @@ def main():
         programs = []
         if args.only != "samples":
             data = os.path.join(work, "km")
-            subprocess.run([sys.executable, os.path.join(ROOT, "bench/gen_data.py"), "kmeans", data,
+            subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench/gen_data.py"), "kmeans", data,
                             "--n", str(args.n), "--k", str(args.k), "--d", str(args.d)], check=True)
             programs.append(("kmeans n=%d k=%d d=%d" % (args.n, args.k, args.d),
                              [os.path.join(ROOT, "bench/kmeans.dml"), "--data-dir", data]))
@@ -74,19 +79,28 @@ def main():
             shutil.copytree(os.path.join(ROOT, "samples"), samples)
             for name in ["ridge", "logreg", "lasso", "kmeans", "mf", "mlp"]:
                 programs.append(("sample " + name, [os.path.join(samples, name + ".dml")]))
-        print("%-28s %-28s %-28s %8s" % ("program", "--workers 1", "--workers 2", "1w / 2w"),
-              end="")
-        print("  %-28s %8s" % ("baseline (issue 3 runtime)", "1w/base") if args.baseline else "")
+        head = "%-26s %-25s %-25s %7s %10s %10s %7s" % (
+            "program", "wall, --workers 1", "wall, --workers 2", "ratio", "run 1w", "run 2w",
+            "ratio")
+        if args.baseline:
+            head += "  %-25s %7s" % ("wall, issue 3 runtime", "1w/base")
+        print(head)
         for title, argv in programs:
-            variants = [("1", [args.dmlc, "run", *argv, "--quiet", "--workers", "1"]),
-                        ("2", [args.dmlc, "run", *argv, "--quiet", "--workers", "2"])]
+            variants = [("1", [args.dmlc, "run", *argv, "--quiet", "--stats", "--workers", "1"]),
+                        ("2", [args.dmlc, "run", *argv, "--quiet", "--stats", "--workers", "2"])]
             if args.baseline:
                 variants.append(("base", [args.baseline, "run", *argv, "--quiet"]))
             t = measure(variants, args.runs)
-            m1, m2 = statistics.median(t["1"]), statistics.median(t["2"])
-            line = "%-28s %-28s %-28s %7.2fx" % (title, fmt(t["1"]), fmt(t["2"]), m1 / m2)
+            w1 = [w for w, _ in t["1"]]
+            w2 = [w for w, _ in t["2"]]
+            r1 = statistics.median(r for _, r in t["1"])
+            r2 = statistics.median(r for _, r in t["2"])
+            m1, m2 = statistics.median(w1), statistics.median(w2)
+            line = "%-26s %-25s %-25s %6.2fx %8.3f s %8.3f s %6.2fx" % (
+                title, fmt(w1), fmt(w2), m1 / m2, r1, r2, r1 / r2)
             if args.baseline:
-                line += "  %-28s %7.2f" % (fmt(t["base"]), m1 / statistics.median(t["base"]))
+                wb = [w for w, _ in t["base"]]
+                line += "  %-25s %7.2f" % (fmt(wb), m1 / statistics.median(wb))
             print(line, flush=True)
     finally:
         shutil.rmtree(work)

@@ -22,7 +22,7 @@ typedef struct {
     const char *target_cpu;
     const char *trace_path;
     const char *topology;
-    bool quiet, stop_on_nan, unchecked, no_jit, deterministic;
+    bool quiet, stop_on_nan, unchecked, no_jit, deterministic, stats;
     uint64_t seed;
     int workers;
 } RunOptions;
@@ -176,6 +176,7 @@ static int parse_run_option(const Command *c, int argc, char **argv, int *i, Run
         {"--unchecked", offsetof(RunOptions, unchecked)},
         {"--no-jit", offsetof(RunOptions, no_jit)},
         {"--deterministic", offsetof(RunOptions, deterministic)},
+        {"--stats", offsetof(RunOptions, stats)},
     };
     for (size_t k = 0; k < sizeof switches / sizeof switches[0]; k++) {
         if (strcmp(arg, switches[k].flag) == 0) {
@@ -251,6 +252,10 @@ static bool run_program(const LoadedProgram *program, const RunOptions *opt)
     run_output_finish(&out, ok);
     if (!ok)
         fprintf(stderr, "%s\n", err.set ? err.message : "error: the run failed");
+    if (opt->stats)
+        fprintf(stderr,
+                "stats: workers %d  jit %.1f ms (%d kernels)  run %.1f ms  steps %lld\n",
+                stats.workers, stats.jit_ms, stats.kernels, stats.run_ms, (long long)stats.steps);
     bool wrote = run_output_write_metrics(&out);
     wrote = write_plot(opt, &out.metrics) && wrote;
     run_output_free(&out);
@@ -280,7 +285,7 @@ static int run_main(const Command *c, int argc, char **argv)
 static const char *const run_flags[] = {
     "--set",       "--metrics",    "--plot",   "--quiet", "--data-dir", "--stop-on-nan",
     "--unchecked", "--target-cpu", "--no-jit", "--seed",  "--workers",  "--deterministic",
-    "--trace",     "--topology",   "--help",   NULL,
+    "--trace",     "--topology",   "--stats",  "--help",          NULL,
 };
 
 const Command cli_run_command = {
@@ -289,7 +294,7 @@ const Command cli_run_command = {
     "dmlc run FILE.dml|FILE.plan [--set NAME=VALUE]... [--metrics F.csv|F.jsonl]\n"
     "                [--plot F.svg] [--quiet] [--data-dir D] [--stop-on-nan] [--unchecked]\n"
     "                [--seed N] [--workers N] [--deterministic] [--trace F.json]\n"
-    "                [--target-cpu CPU] [--no-jit] [--topology DESC]",
+    "                [--stats] [--target-cpu CPU] [--no-jit] [--topology DESC]",
     "Compiles FILE.dml (or reads the plan FILE.plan) and runs it; its load and save paths\n"
     "are relative to the folder of FILE. On a terminal a progress line shows the step, the rate,\n"
     "the latest log(...) metrics and the time left; when standard output is not a terminal,\n"
@@ -310,6 +315,7 @@ const Command cli_run_command = {
     "  --deterministic    results bitwise identical for any --workers (parallel loops cut\n"
     "                     into chunks that depend only on the iteration count)\n"
     "  --trace F.json     write every task as Chrome trace events (open in Perfetto)\n"
+    "  --stats            print the workers, JIT time and run time on standard error\n"
     "  --target-cpu CPU   compile kernels for CPU (as llc -mcpu) instead of this host\n"
     "  --no-jit           interpret fused kernels instead of compiling them (debugging)\n"
     "  --topology DESC    plan for an hwloc synthetic machine such as 'numa:2 core:2 pu:1'\n"

@@ -696,8 +696,10 @@ static Flow exec_for(Interp *it, const Step *s)
     enter_loop(it, hi > lo ? hi - lo : 0, &save);
     Flow result = FLOW_NEXT;
     for (int64_t i = lo; i < hi; i++) {
-        if (it->loop_depth == 1)
+        if (it->loop_depth == 1) {
             it->step = i - lo;
+            it->steps_run++;
+        }
         it->slots[body->args[0]] = rt_i64(i);
         Flow f = interp_block(it, body);
         if (f == FLOW_ERROR) {
@@ -717,8 +719,10 @@ static Flow exec_while(Interp *it, const Step *s)
     enter_loop(it, -1, &save);
     Flow result = FLOW_NEXT;
     for (int64_t i = 0;; i++) {
-        if (it->loop_depth == 1)
+        if (it->loop_depth == 1) {
             it->step = i;
+            it->steps_run++;
+        }
         RtValue c = {0};
         if (!interp_region_value(it, s->regions[0], &c)) {
             result = FLOW_ERROR;
@@ -964,7 +968,7 @@ bool rt_run(const IrModule *m, const RtOptions *options, RtStats *stats, RtError
         stats->jit_ms = it.jit ? jit_compile_ms(it.jit) : 0;
         stats->kernels = it.jit ? jit_kernel_count(it.jit) : 0;
         stats->run_ms = now_ms() - t1;
-        stats->steps = it.step;
+        stats->steps = it.steps_run;
         stats->workers = it.pool ? pool_workers(it.pool) : 0;
         (void)t0;
     }

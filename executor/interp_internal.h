@@ -102,6 +102,7 @@ typedef struct {
     /* the outermost sequential loop: its current iteration and bound, for log steps */
     int loop_depth;
     int64_t step, steps;
+    int64_t steps_run; /* iterations of outermost loops so far (RtStats.steps) */
     /* the running bsp iteration (NULL outside a bsp loop) */
     bool in_bsp;
     int64_t bsp_iteration;

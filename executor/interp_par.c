@@ -18,7 +18,8 @@
  *
  * Determinism: with --deterministic the chunks depend only on the iteration count (at most 64
  * chunks of at least 16 iterations), so the sums are the same bits for any number of workers.
- * Without it, the loop is cut into 4 chunks per worker, which keeps fewer accumulators. */
+ * Without it, the loop is cut into 16 chunks per worker (balance; fewer accumulators than 64
+ * when there are few workers). */
 #include "executor/interp_internal.h"
 
 #include <inttypes.h>
@@ -29,7 +30,7 @@
 enum {
     MIN_CHUNK_ITERS = 16,
     FIXED_CHUNKS = 64,
-    CHUNKS_PER_WORKER = 4,
+    CHUNKS_PER_WORKER = 16,
 };
 /* Accumulators of all chunks together stay under this many bytes (fewer chunks otherwise). */
 static const int64_t ACC_BUDGET_BYTES = 256LL << 20;
@@ -113,15 +114,26 @@ typedef struct {
     int64_t nchunks;
     int64_t lo;        /* range: the first index */
     const Tensor *csr; /* nonzeros: the matrix */
-    RtValue *accs;     /* nchunks x nstates accumulators */
-    Interp *clones;    /* per worker, made by its first chunk */
+    RtValue *accs;     /* nchunks x acc_stride accumulators */
+    int64_t acc_stride; /* nstates rounded up to whole cache lines (no false sharing) */
+    Interp *clones;     /* per worker (made by its first chunk), each on its own cache lines */
     bool *cloned;
 } ParLoop;
+
+enum { CACHE_LINE = 64 };
+
+/* The clone of worker w: clones sit CLONE_STRIDE bytes apart so two workers never share a line. */
+#define CLONE_STRIDE ((sizeof(Interp) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE)
+
+static Interp *clone_at(const ParLoop *pl, int w)
+{
+    return (Interp *)((char *)pl->clones + (size_t)w * CLONE_STRIDE);
+}
 
 /* The worker's private interpreter: the shared one with its own slots and own-write bookkeeping. */
 static Interp *worker_clone(ParLoop *pl, int w, RtError *err)
 {
-    Interp *cl = &pl->clones[w];
+    Interp *cl = clone_at(pl, w);
     if (pl->cloned[w])
         return cl;
     const Interp *it = pl->it;
@@ -148,7 +160,7 @@ static void free_clones(ParLoop *pl, int workers)
     for (int w = 0; w < workers; w++) {
         if (!pl->cloned[w])
             continue;
-        Interp *cl = &pl->clones[w];
+        Interp *cl = clone_at(pl, w);
         /* own writes were dropped at the end of each iteration; an error mid-iteration may leave
          * some */
         for (int i = 0; i < cl->nown; i++) {
@@ -188,7 +200,7 @@ static bool run_chunk(PoolWorker *w, PoolTask *self, void *arg, int64_t c, RtErr
     const Step *s = pl->s;
     const Block *body = s->regions[0];
     cl->err = err;
-    cl->chunk_acc = &pl->accs[c * pl->it->nstates];
+    cl->chunk_acc = &pl->accs[c * pl->acc_stride];
     int64_t a = c * pl->per, b = a + pl->per < pl->n ? a + pl->per : pl->n;
     IterSet set = {.kind = s->op->opcode, .lo = pl->lo, .csr = pl->csr};
     cl->iter_set = &set;
@@ -271,7 +283,7 @@ static bool begin_loop(Interp *it, const Step *s)
  * loop's bookkeeping (also after an error). */
 static bool end_loop(Interp *it, const Step *s, ParLoop *pl, bool ok)
 {
-    int64_t ns = it->nstates;
+    int64_t ns = pl->acc_stride;
     for (int i = 0; i < s->nwritten; i++) {
         int sym = s->written[i];
         State *st = &it->states[sym];
@@ -315,8 +327,16 @@ bool interp_par_loop(Interp *it, const Step *s)
     int workers = pool_workers(it->pool);
     choose_chunks(&pl, workers);
     bool ok = begin_loop(it, s);
-    pl.accs = calloc((size_t)(pl.nchunks * it->nstates + 1), sizeof *pl.accs);
-    pl.clones = calloc((size_t)workers, sizeof *pl.clones);
+    /* a stride whose bytes are whole cache lines: a multiple of 64 / gcd(64, sizeof(RtValue)) */
+    int64_t unit = CACHE_LINE;
+    while (unit > 1 && (unit / 2 * (int64_t)sizeof(RtValue)) % CACHE_LINE == 0)
+        unit /= 2;
+    pl.acc_stride = (it->nstates + unit) / unit * unit;
+    size_t acc_bytes = (size_t)(pl.nchunks * pl.acc_stride) * sizeof(RtValue) + CACHE_LINE;
+    pl.accs = aligned_alloc(CACHE_LINE, acc_bytes / CACHE_LINE * CACHE_LINE);
+    if (pl.accs)
+        memset(pl.accs, 0, acc_bytes / CACHE_LINE * CACHE_LINE);
+    pl.clones = aligned_alloc(CACHE_LINE, (size_t)workers * CLONE_STRIDE);
     pl.cloned = calloc((size_t)workers, sizeof *pl.cloned);
     if (ok && (!pl.accs || !pl.clones || !pl.cloned))
         ok = rt_op_errorf(it->err, s->op, "out of memory");

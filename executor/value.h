@@ -41,7 +41,6 @@ bool rt_op_verrorf(RtError *err, const IrOp *op, const char *fmt, va_list ap);
 /* ---- tensors ---- */
 
 typedef struct Tensor {
-    int refs;
     DType dtype; /* bool, i32, i64, f32, f64 */
     int rank;    /* 1..4 (scalars are RtValues, not tensors) */
     bool sparse; /* csr matrix: rank 2; `data` holds the nnz values */
@@ -51,6 +50,9 @@ typedef struct Tensor {
     int64_t *rowptr;  /* csr: shape[0] + 1 offsets */
     int64_t *colidx;  /* csr: nnz column indices, sorted within each row */
     const struct TensorPlacer *placer; /* dense data from a placer (freed by it), else NULL */
+    /* The reference count, on a cache line of its own: workers that share a tensor change it
+     * often, and the fields above are read by every op. */
+    _Alignas(64) int refs;
 } Tensor;
 
 /* Where large dense tensors' elements come from while a placer is installed: the parallel
