@@ -24,7 +24,7 @@ enum {
     GEMV_MIN_ELEMS = 1 << 17,   /* below this a gemv is one call */
     GEMM_MIN_ROWS = 64,         /* rows per gemm block, at least (OpenBLAS packs B per call) */
 };
-static const double GEMM_BLOCK_FLOPS = 1 << 30; /* flops per gemm block, about */
+static const double GEMM_BLOCK_FLOPS = 1u << 31; /* flops per gemm block, about */
 static const double GEMM_MIN_FLOPS = 1 << 25;   /* below this a gemm is one call */
 
 typedef enum { SPLIT_GEMM, SPLIT_GEMV_ROWS, SPLIT_GEMV_SUM } SplitKind;

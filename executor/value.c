@@ -101,15 +101,6 @@ static bool checked_numel(int rank, const int64_t *shape, int64_t *numel)
     return true;
 }
 
-/* A zeroed Tensor, aligned so that its reference count sits on a cache line of its own. */
-static Tensor *tensor_header(void)
-{
-    Tensor *t = aligned_alloc(_Alignof(Tensor), sizeof(Tensor));
-    if (t)
-        memset(t, 0, sizeof *t);
-    return t;
-}
-
 static const TensorPlacer *current_placer;
 
 void tensor_set_placer(const TensorPlacer *p)
@@ -124,7 +115,7 @@ Tensor *tensor_new(DType dtype, int rank, const int64_t *shape)
     int64_t numel;
     if (!checked_numel(rank, shape, &numel))
         return NULL;
-    Tensor *t = tensor_header();
+    Tensor *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->refs = 1;
@@ -161,7 +152,7 @@ Tensor *tensor_new_csr(DType dtype, int64_t rows, int64_t cols, int64_t nnz)
     if (rows < 0 || cols < 0 || nnz < 0 || dtype_size(dtype) == 0 || nnz > INT64_MAX / 16 ||
         rows > INT64_MAX / 16)
         return NULL;
-    Tensor *t = tensor_header();
+    Tensor *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->refs = 1;

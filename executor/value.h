@@ -50,9 +50,7 @@ typedef struct Tensor {
     int64_t *rowptr;  /* csr: shape[0] + 1 offsets */
     int64_t *colidx;  /* csr: nnz column indices, sorted within each row */
     const struct TensorPlacer *placer; /* dense data from a placer (freed by it), else NULL */
-    /* The reference count, on a cache line of its own: workers that share a tensor change it
-     * often, and the fields above are read by every op. */
-    _Alignas(64) int refs;
+    int refs;
 } Tensor;
 
 /* Where large dense tensors' elements come from while a placer is installed: the parallel
