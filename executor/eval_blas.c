@@ -88,7 +88,7 @@ static void run_split_block(void *arg, int64_t blk)
 
 static void run_blocks(const RtEvalContext *ctx, Split *s)
 {
-    if (ctx && ctx->parallel_for)
+    if (ctx && ctx->parallel_for && s->nblocks > 1)
         ctx->parallel_for(ctx->parallel_user, s->nblocks, run_split_block, s);
     else
         for (int64_t b = 0; b < s->nblocks; b++)

@@ -830,6 +830,7 @@ Flow interp_exec_step(Interp *it, const Step *s)
     }
     for (int i = 0; i < op->noperands; i++)
         argp[i] = slots[s->in[i]];
+    it->eval_op = op; /* names the blocks of a product in traces */
     RtValue results[4] = {{0}};
     bool ok = op->nresults <= 4 && rt_eval_op(&it->eval, op, s->key, argp, results, it->err);
     if (argp != args)
@@ -908,7 +909,10 @@ static void interp_parallel_for(void *user, int64_t n, void (*fn)(void *arg, int
     if (it->pool && !it->on_worker && n > 1 && pool_workers(it->pool) > 1) {
         BlockCall c = {fn, arg};
         RtError e = {0};
-        if (pool_parallel_for(it->pool, n, run_block_call, &c, NULL, "blas block", 0, &e))
+        const IrOp *op = it->eval_op;
+        const char *label = op ? ir_op_info(op->opcode)->name : "block";
+        if (pool_parallel_for(it->pool, n, run_block_call, &c, NULL, label,
+                              op ? (int)op->loc.line : 0, &e))
             return;
     }
     /* blocks write disjoint outputs, so running one again after a failed start is harmless */

@@ -118,6 +118,7 @@ typedef struct {
     bool on_worker;    /* a clone running a chunk of a parallel loop: nothing spawns tasks */
     bool deterministic; /* --deterministic: chunking independent of the worker count */
     RtValue *chunk_acc; /* per state: the running chunk's accumulators (NULL outside chunks) */
+    const IrOp *eval_op; /* the op rt_eval_op is evaluating (labels its blocks in traces) */
     TensorPlacer placer; /* installed while the run lasts when the pool has several domains */
     bool placing;
     /* per concurrent segment: nanoseconds of its last run in order (-1: never run), shared by

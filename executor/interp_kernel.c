@@ -12,8 +12,8 @@
  *
  * The partials are combined in a fixed tree order (block 0 with 1, 2 with 3, ..., then the pairs)
  * with the reduction's operator (sum: +, max, min), so the result is the same bits for 1 or 64
- * workers. A kernel with any other reduction over a split extent (a `mean`, whose partial means
- * would need reweighting) runs as one call. A task's domain is the one that owns its output rows when the pool has
+ * workers. A float mean is combined as a sum of each block's mean times its element count, divided
+ * by the whole count at the end. A kernel with any other reduction runs as one call. A task's domain is the one that owns its output rows when the pool has
  * several. Inside a parallel loop's chunk (a worker's clone) the blocks run inline, in order. */
 #include "executor/interp_internal.h"
 
@@ -137,11 +137,35 @@ static void combine_elem(DType dt, IrOpcode red, void *a, const void *b)
     }
 }
 
-/* Combines result r's partials in the fixed tree order into block 0's, then copies it out. */
+/* A mean's partials: each block's mean times the elements it averaged (its share of the sum), or
+ * the sum divided by the elements of the whole extent. */
+static void scale_partial(char *part, size_t n, DType dt, double by)
+{
+    for (size_t e = 0; e < n; e++) {
+        if (dt == DT_F32)
+            ((float *)part)[e] = (float)(((float *)part)[e] * by);
+        else
+            ((double *)part)[e] *= by;
+    }
+}
+
+/* Combines result r's partials in the fixed tree order into block 0's, then copies it out. A mean
+ * is combined as the sum of the blocks' sums, divided by the count at the end. */
 static void combine_partials(Blocks *kb, int r, DType dt, IrOpcode red)
 {
     size_t es = dtype_size(dt);
     size_t n = kb->part_bytes[r] / es;
+    bool mean = red == IR_OP_MEAN;
+    /* elements each partial averaged: rows (x inner for a reduction over everything) */
+    int64_t unit = kb->by_elems || kb->k->out[r] == JIT_OUT_REDUCE_COLS ? 1 : kb->inner;
+    if (mean) {
+        for (int64_t b = 0; b < kb->nblocks; b++) {
+            int64_t rows = b * kb->per + kb->per <= kb->extent ? kb->per : kb->extent - b * kb->per;
+            scale_partial(kb->partial[r] + (size_t)b * kb->part_bytes[r], n, dt,
+                          (double)(rows * unit));
+        }
+        red = IR_OP_SUM;
+    }
     for (int64_t width = 1; width < kb->nblocks; width *= 2)
         for (int64_t c = 0; c + width < kb->nblocks; c += 2 * width) {
             char *into = kb->partial[r] + (size_t)c * kb->part_bytes[r];
@@ -149,6 +173,8 @@ static void combine_partials(Blocks *kb, int r, DType dt, IrOpcode red)
             for (size_t e = 0; e < n; e++)
                 combine_elem(dt, red, into + e * es, from + e * es);
         }
+    if (mean)
+        scale_partial(kb->partial[r], n, dt, 1.0 / (double)(kb->extent * unit));
     memcpy(kb->bufs[r], kb->partial[r], kb->part_bytes[r]);
 }
 
@@ -179,7 +205,9 @@ bool interp_kernel_run(Interp *it, const Step *s, const JitKernel *k, int64_t ou
             kb.part_bytes[r] = kb.esize[r] * (k->out[r] == JIT_OUT_REDUCE_ALL ? 1 : (size_t)inner);
             {
                 IrOpcode red = reduction_of(op, r);
-                split = (red == IR_OP_SUM || red == IR_OP_MAX || red == IR_OP_MIN) &&
+                DType dt = op->results[r]->type.dtype;
+                split = (red == IR_OP_SUM || red == IR_OP_MAX || red == IR_OP_MIN ||
+                         (red == IR_OP_MEAN && (dt == DT_F32 || dt == DT_F64))) &&
                         !(kb.by_elems && k->out[r] == JIT_OUT_REDUCE_COLS);
             }
             break;

@@ -3,6 +3,9 @@
 #
 #   independent.dml   a bsp loop writing distinct elements and accumulating: exact results with
 #                     1, 2 and 4 workers (the program asserts them)
+#   kernels.dml       fused kernels cut into row (and element) blocks, with reductions over
+#                     everything, rows and columns from per-block partials: exact results (the
+#                     program asserts them), and with 2 workers the blocks are tasks in the trace
 #   collide.dml       two iterations writing one element: exit 1 and the message, any worker count
 #   chunk_error.dml   an out-of-range read in a late chunk: exit 1, the position, no hang
 #   --trace           the Chrome trace event JSON of a sample run on 2 workers: valid JSON, one
@@ -40,6 +43,19 @@ for w in 1 2 4; do
         fail "independent --workers $w" "exit status $status"
     elif ! grep -qx "ok 19999900000 200000" "$work/out"; then
         fail "independent --workers $w" "output: $(cat "$work/out")"
+    else
+        pass
+    fi
+    run run "$here/kernels.dml" --workers "$w" --trace "$work/k.json"
+    if [[ $status -ne 0 ]] || ! grep -qx "ok 90000000000 389400000 389400000" "$work/out"; then
+        fail "kernels --workers $w" "exit status $status, output: $(cat "$work/out")"
+    elif ! /usr/bin/python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+blocks = [e for e in ev if e.get("ph") == "X" and e["name"].startswith("k")]
+assert len(blocks) >= 10, len(blocks)  # two kernels of 300,000 elements, 5 blocks each
+' "$work/k.json"; then
+        fail "kernels --workers $w" "the trace lacks the kernels' block tasks"
     else
         pass
     fi
