@@ -92,6 +92,20 @@ int cli_require_file(const Command *c, const char *file)
     return EXIT_USAGE;
 }
 
+int cli_parse_file_only(const Command *c, int argc, char **argv, const char **file)
+{
+    for (int i = 0; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            cli_print_command_help(c, stdout);
+            return EXIT_OK;
+        }
+        int status = cli_take_file(c, argv[i], file);
+        if (status >= 0)
+            return status;
+    }
+    return cli_require_file(c, *file);
+}
+
 void cli_print_diagnostics(const DiagList *diags)
 {
     Buf out = {0};

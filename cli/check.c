@@ -7,16 +7,7 @@
 static int check_main(const Command *c, int argc, char **argv)
 {
     const char *path = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            cli_print_command_help(c, stdout);
-            return EXIT_OK;
-        }
-        int status = cli_take_file(c, argv[i], &path);
-        if (status >= 0)
-            return status;
-    }
-    int status = cli_require_file(c, path);
+    int status = cli_parse_file_only(c, argc, argv, &path);
     if (status >= 0)
         return status;
 

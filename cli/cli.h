@@ -51,6 +51,9 @@ int cli_missing_value(const Command *c, const char *flag, const char *what);
 int cli_take_file(const Command *c, const char *arg, const char **file);
 /* -1 when a FILE was given, else 2 after the error. */
 int cli_require_file(const Command *c, const char *file);
+/* The arguments of a command that takes one FILE and no options but --help: -1 with *file set
+ * to go on, else the exit status (help printed, or a usage error). */
+int cli_parse_file_only(const Command *c, int argc, char **argv, const char **file);
 /* True for -h and --help (the caller prints the help and exits 0). */
 bool cli_is_help(const char *arg);
 
