@@ -11,7 +11,9 @@ For each program: `--workers 1`, `--workers 2` (and `--baseline`, the single-pro
 replaces, when given) alternate, one warm-up round is dropped, then R rounds; the table shows the
 median wall time of the whole process with min-max and the ratios (start-up, compiling, JIT and
 loading included), then the median `run` time that `--stats` reports (everything after the JIT,
-loading included) and its ratio.
+loading included) and its ratio. For the k-means it also times two independent 1-worker
+processes started together: 2 x (one process) / (both) is what this machine's two cores can give on
+this very work (on this VM the two vCPUs share a physical core's resources, so it is well below 2).
 """
 import re
 import argparse
@@ -37,12 +39,23 @@ def timed(cmd):
     return dt, float(m.group(1)) / 1000 if m else None
 
 
+def timed_pair(cmd):
+    """Two copies of cmd at once: (wall seconds until both end, None)."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(2)]
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        sys.exit("failed: %s" % " ".join(cmd))
+    return time.perf_counter() - t0, None
+
+
 def measure(variants, runs):
     """variants: list of (name, argv). Alternates them; returns {name: [(wall, run)]}."""
     times = {name: [] for name, _ in variants}
     for round_ in range(runs + 1):
         for name, cmd in variants:
-            t = timed(cmd)
+            t = timed_pair(cmd[1:]) if cmd[0] == "pair" else timed(cmd)
             if round_ > 0:
                 times[name].append(t)
     return times
@@ -90,6 +103,10 @@ def main():
                         ("2", [args.dmlc, "run", *argv, "--quiet", "--stats", "--workers", "2"])]
             if args.baseline:
                 variants.append(("base", [args.baseline, "run", *argv, "--quiet"]))
+            if title.startswith("kmeans"):
+                # the machine's own ceiling: two independent 1-worker processes at once
+                variants.append(("pair", ["pair", args.dmlc, "run", *argv, "--quiet", "--workers",
+                                          "1"]))
             t = measure(variants, args.runs)
             w1 = [w for w, _ in t["1"]]
             w2 = [w for w, _ in t["2"]]
@@ -98,10 +115,20 @@ def main():
             m1, m2 = statistics.median(w1), statistics.median(w2)
             line = "%-26s %-25s %-25s %6.2fx %8.3f s %8.3f s %6.2fx" % (
                 title, fmt(w1), fmt(w2), m1 / m2, r1, r2, r1 / r2)
+            # the same round's two runs are adjacent in time, so the VM's drift mostly cancels
+            per_round = [a[1] / b[1] for a, b in zip(t["1"], t["2"])]
+            line += "  run ratio per round: median %.2fx (%.2f-%.2f)" % (
+                statistics.median(per_round), min(per_round), max(per_round))
             if args.baseline:
                 wb = [w for w, _ in t["base"]]
                 line += "  %-25s %7.2f" % (fmt(wb), m1 / statistics.median(wb))
             print(line, flush=True)
+            if "pair" in t:
+                pair = statistics.median(w for w, _ in t["pair"])
+                ceiling = 2 * m1 / pair
+                print("    two independent 1-worker processes at once: %.3f s, so this machine "
+                      "gives at most %.2fx on this work; dmlc's 2 workers reach %.0f%% of that"
+                      % (pair, ceiling, 100 * (m1 / m2) / ceiling), flush=True)
     finally:
         shutil.rmtree(work)
 
