@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh: install every build, test and sample dependency from Debian 12's packages.
 # Idempotent: does nothing when all packages are already installed.
+# usage: scripts/setup.sh [EXTRA_PACKAGE...]   (extra packages are installed the same way;
+#        scripts/setup-bench.sh passes the benchmark-only peers)
 set -euo pipefail
 
 packages=(
@@ -13,6 +15,7 @@ packages=(
     clang libclang-rt-14-dev clang-format
     python3 python3-numpy python3-sklearn
     hyperfine
+    "$@"
 )
 
 missing=()
