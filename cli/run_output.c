@@ -176,9 +176,24 @@ static void on_nan(void *user, int64_t step, const char *key, double value)
         draw_progress(out, run_output_now(), false);
 }
 
+static void on_warning(void *user, const char *message)
+{
+    RunOutput *out = user;
+    bool redraw = out->line_shown;
+    hide_progress(out);
+    fflush(stdout);
+    fprintf(stderr, "%s\n", message);
+    if (redraw)
+        draw_progress(out, run_output_now(), false);
+}
+
 RtObserver run_output_observer(RunOutput *out)
 {
-    return (RtObserver){.user = out, .on_log = on_log, .on_print = on_print, .on_nan = on_nan};
+    return (RtObserver){.user = out,
+                        .on_log = on_log,
+                        .on_print = on_print,
+                        .on_nan = on_nan,
+                        .on_warning = on_warning};
 }
 
 void run_output_finish(RunOutput *out, bool done)

@@ -353,8 +353,11 @@ static bool exec_declare(Interp *it, const Step *s)
         return false;
     rt_value_release(&st->value);
     st->value = rt_value_ref(init);
-    if (s->op->opcode == IR_OP_STATE_INPUT)
-        it->slots[s->out[0]] = rt_value_ref(init);
+    if (s->op->opcode == IR_OP_STATE_INPUT) {
+        if (ir_get_attr(s->op, "layout") && !interp_layout_input(it, s, &st->value))
+            return false;
+        it->slots[s->out[0]] = rt_value_ref(st->value);
+    }
     return true;
 }
 
@@ -680,12 +683,17 @@ static void enter_loop(Interp *it, int64_t steps, StepSave *save)
     }
 }
 
-static void leave_loop(Interp *it, const StepSave *save)
+/* Leaves a loop; the outermost one also waits for ssp shares still running (all workers meet at
+ * its end). False when one of them failed. */
+static bool leave_loop(Interp *it, const StepSave *save)
 {
     if (--it->loop_depth == 0) {
         it->step = save->step;
         it->steps = save->steps;
+        if (it->ssp)
+            return interp_ssp_drain(it);
     }
+    return true;
 }
 
 static Flow exec_for(Interp *it, const Step *s)
@@ -709,7 +717,8 @@ static Flow exec_for(Interp *it, const Step *s)
         if (f == FLOW_BREAK)
             break;
     }
-    leave_loop(it, &save);
+    if (!leave_loop(it, &save))
+        result = FLOW_ERROR;
     return result;
 }
 
@@ -738,7 +747,8 @@ static Flow exec_while(Interp *it, const Step *s)
         if (f == FLOW_BREAK)
             break;
     }
-    leave_loop(it, &save);
+    if (!leave_loop(it, &save))
+        result = FLOW_ERROR;
     return result;
 }
 
@@ -751,6 +761,8 @@ Flow interp_exec_step(Interp *it, const Step *s)
 {
     const IrOp *op = s->op;
     RtValue *slots = it->slots;
+    if (it->ssp && !interp_ssp_may_overlap(it, s) && !interp_ssp_drain(it))
+        return FLOW_ERROR;
     switch (op->opcode) {
     case IR_OP_CONST:
         slots[s->out[0]] = const_value(op);
@@ -860,8 +872,46 @@ static bool has_fused(const IrRegion *r)
     return false;
 }
 
+void *interp_loop_cache(const Interp *it, const Step *s)
+{
+    for (const LoopCache *c = it->caches; c; c = c->next)
+        if (c->step == s)
+            return c->data;
+    return NULL;
+}
+
+bool interp_loop_cache_set(Interp *it, const Step *s, void *data, void (*free_data)(void *))
+{
+    for (LoopCache *c = it->caches; c; c = c->next)
+        if (c->step == s) {
+            if (c->free_data && c->data != data)
+                c->free_data(c->data);
+            c->data = data;
+            c->free_data = free_data;
+            return true;
+        }
+    LoopCache *c = malloc(sizeof *c);
+    if (!c) {
+        if (free_data)
+            free_data(data);
+        return rt_errorf(it->err, "error: out of memory");
+    }
+    *c = (LoopCache){.next = it->caches, .step = s, .data = data, .free_data = free_data};
+    it->caches = c;
+    return true;
+}
+
 void interp_free(Interp *it)
 {
+    if (it->ssp)
+        interp_ssp_drain(it);
+    while (it->caches) {
+        LoopCache *c = it->caches;
+        it->caches = c->next;
+        if (c->free_data)
+            c->free_data(c->data);
+        free(c);
+    }
     if (it->slots)
         for (int i = 0; i < it->nslots; i++)
             rt_value_release(&it->slots[i]);

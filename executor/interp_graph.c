@@ -212,6 +212,8 @@ static bool run_step_task(PoolWorker *w, PoolTask *self, void *arg, int64_t k, R
         *cl = *sg->it;
         cl->on_worker = true;
         cl->eval.parallel_user = cl;
+        cl->caches = NULL;
+        cl->ssp = NULL;
         sg->cloned[w->id] = true;
     }
     cl->err = err;

@@ -12,6 +12,18 @@
 
 typedef struct Block Block;
 
+/* How a parallel loop runs: chosen at preparation (interp_par_classify) from the class the
+ * dependence pass recorded on the loop op (passes/depend.c), its consistency and what its body
+ * does. */
+typedef enum {
+    SCHED_SEQUENTIAL, /* in order on the calling worker (sched_reason says why) */
+    SCHED_CHUNKS,     /* bsp / independent / reduction: parallel chunks (interp_par.c) */
+    SCHED_STRATA,     /* serial two-axis nonzeros loops: P x P strata (interp_strata.c) */
+    SCHED_STRADS,     /* schedule(...): parallel priorities and conflicts, bsp round (interp_sched.c) */
+    SCHED_HOGWILD,    /* async: each worker its share, shared state in place (interp_async.c) */
+    SCHED_SSP,        /* ssp(s): as async, clocked, at most s ahead (interp_ssp.c) */
+} LoopSched;
+
 /* One op of the IR, ready to run: where its operands and results live and which slots die after
  * it. */
 typedef struct {
@@ -26,10 +38,11 @@ typedef struct {
     /* parallel loops: the state symbols the body writes or accumulates (declared outside it) */
     int *written;
     int nwritten;
-    /* bsp range / nonzeros loops: true when the iterations are independent or only accumulate,
-     * so chunks of them run in parallel (interp_par.c); else par_reason says why not */
+    /* parallel loops: how they run and why (interp_par_classify); par is sched == SCHED_CHUNKS */
+    LoopSched sched;
     bool par;
     const char *par_reason;
+    const char *loop_class; /* the dependence pass's class attribute ("independent", ...) or NULL */
     bool *written_index; /* per written state: the body writes elements of it (not accumulates) */
     const char *label;   /* "parallel for (line 16)": names the loop's tasks in traces */
     /* the dataflow graph of the region (interp_graph.c) */
@@ -55,6 +68,13 @@ struct Block {
 
 typedef enum { STATE_INPUT, STATE_PARAM, STATE_VAR, STATE_CONFIG, STATE_SIZE } StateKind;
 
+/* How writes reach a state's live value while a parallel schedule shares it among workers. */
+typedef enum {
+    INPLACE_NO,     /* copy on write (tensor_make_unique), as everywhere outside such loops */
+    INPLACE_PLAIN,  /* in place: the schedule guarantees no two workers touch one element */
+    INPLACE_ATOMIC, /* in place, element by element with atomics (async / ssp: nothing lost) */
+} InplaceMode;
+
 /* A named thing: an input, param, var, config or size, with its current value. */
 typedef struct {
     const char *name;
@@ -68,6 +88,8 @@ typedef struct {
     RtValue acc;        /* accumulations of this loop execution */
     bool in_loop;       /* snap / acc are live */
     int64_t *stamps;    /* per element: 1 + the iteration that wrote it in this loop, or 0 */
+    InplaceMode inplace; /* set by a schedule for the loop's duration (the tensor made unique
+                          * first); reads still take references to the live tensor */
 } State;
 
 /* One write made by the running bsp iteration, replayed when the iteration reads its own state. */
@@ -125,9 +147,27 @@ typedef struct {
      * clones (only the driving thread runs segments as graphs) */
     int nsegments;
     int64_t *seg_ns;
+    struct LoopCache *caches; /* owned by the driving interpreter (clones share, never free) */
+    struct SspRun *ssp; /* ssp(s) shares still running past their loop (interp_ssp.c), or NULL */
 } Interp;
 
+/* Data a schedule keeps for one loop between its executions (strata buckets, conflict memos),
+ * freed with the interpreter. */
+typedef struct LoopCache {
+    struct LoopCache *next;
+    const Step *step;
+    void *data;
+    void (*free_data)(void *data);
+} LoopCache;
+
 typedef enum { FLOW_NEXT, FLOW_BREAK, FLOW_CONTINUE, FLOW_ERROR } Flow;
+
+/* interp.c: per-loop caches */
+/* The data cached for step s, or NULL. */
+void *interp_loop_cache(const Interp *it, const Step *s);
+/* Caches data for step s (replacing and freeing any earlier); false when out of memory (then
+ * data is freed). */
+bool interp_loop_cache_set(Interp *it, const Step *s, void *data, void (*free_data)(void *));
 
 /* interp_prep.c */
 bool interp_prepare(Interp *it);
@@ -184,11 +224,54 @@ void interp_graph_serial(Block *blk);
  * seg_concurrent); releases what the steps release. */
 bool interp_graph_run(Interp *it, const Block *blk, int a);
 
-/* interp_par.c: bsp loops in parallel chunks */
-/* Decides at preparation whether a bsp range / nonzeros loop can run in parallel chunks. */
+/* interp_par.c: how parallel loops run; bsp loops in parallel chunks */
+/* Decides at preparation how a parallel loop runs (Step.sched and par_reason). */
 void interp_par_classify(Interp *it, Step *s);
-/* Runs such a loop: fixed chunks of iterations as pool tasks, each with its own accumulators,
- * combined in a fixed tree order. */
+/* Why the body cannot run in parallel pieces at all (it logs, prints, does I/O, assigns a whole
+ * outer value, declares state or nests a parallel loop), or NULL. Fills index_written (per
+ * written state: the body writes elements of it) when not NULL. */
+const char *interp_body_blocker(Interp *it, const Step *s, bool *index_written);
+/* Runs a range / nonzeros loop in chunks: fixed chunks of iterations as pool tasks, each with its
+ * own accumulators, combined in a fixed tree order. */
 bool interp_par_loop(Interp *it, const Step *s);
+/* The same over any iteration set of n iterations (schedule: the kept candidates), under bsp;
+ * chunks have at least min_chunk iterations. The caller has not begun bsp bookkeeping. */
+bool interp_par_run(Interp *it, const Step *s, const IterSet *set, int64_t n, int64_t min_chunk);
+
+/* interp_ploop.c: a range / nonzeros loop run in order on the calling worker (any consistency:
+ * one worker is every model's valid execution), and the bsp bookkeeping of such a loop */
+bool interp_ploop_in_order(Interp *it, const Step *s);
+void interp_bsp_begin(Interp *it, const Step *s);
+bool interp_bsp_end(Interp *it, const Step *s);
+
+/* interp_strata.c: serial two-axis nonzeros loops as P x P strata (P = workers): in round t,
+ * worker p runs block (p, (p + t) mod P) in order; the blocks of a round in parallel. */
+bool interp_strata_loop(Interp *it, const Step *s);
+
+/* interp_sched.c: schedule(...) loops (STRADS): priorities and conflict checks computed in
+ * parallel, then the bsp round over the kept set in parallel chunks. */
+bool interp_schedule_loop(Interp *it, const Step *s);
+
+/* interp_async.c: async (Hogwild) loops: each worker runs its share in order on the shared state;
+ * accumulations are atomic, so none is lost. */
+bool interp_async_loop(Interp *it, const Step *s);
+/* target (op)= v in place with atomic element updates (a scalar state, a whole tensor, or the
+ * selection sel): for states in INPLACE_ATOMIC mode. */
+bool interp_atomic_apply(Interp *it, const IrOp *op, RtValue *target, bool whole,
+                         const RtSelection *sel, RtValue v, RtApplyMode mode);
+
+/* interp_ssp.c: ssp(s) loops: as async, each worker's clock ticks at the end of its share, and
+ * no worker starts clock c before every worker has finished clock c - s - 1. */
+bool interp_ssp_loop(Interp *it, const Step *s);
+/* While shares run past their loop (it->ssp): true when the driver may run step s alongside
+ * them; else the driver drains first. */
+bool interp_ssp_may_overlap(const Interp *it, const Step *s);
+/* Waits for every share still running and ends the ssp bookkeeping (the outermost loop ends, or
+ * a step needs the state they write); false with it->err set when a share failed. */
+bool interp_ssp_drain(Interp *it);
+
+/* interp_layout.c: layouts that follow access (the dependence pass's `layout` attribute) */
+/* Gives an input read by columns in a parallel loop (layout = "columns") a column-major copy. */
+bool interp_layout_input(Interp *it, const Step *s, RtValue *value);
 
 #endif

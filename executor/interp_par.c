@@ -37,7 +37,7 @@ static const int64_t ACC_BUDGET_BYTES = 256LL << 20;
 
 /* ---- classification ---- */
 
-/* Why a body cannot run in parallel chunks, or NULL when it can. */
+/* Why a body cannot run in parallel pieces, or NULL when it can. */
 static const char *body_blocker(Interp *it, const Step *s, const IrRegion *r, bool *index_written)
 {
     for (const IrOp *op = r->first; op; op = op->next) {
@@ -51,7 +51,7 @@ static const char *body_blocker(Interp *it, const Step *s, const IrRegion *r, bo
         }
         case IR_OP_STATE_WRITE_INDEX: {
             int sym = interp_state_find(it, ir_op_symbol(op));
-            for (int i = 0; i < s->nwritten; i++)
+            for (int i = 0; i < s->nwritten && index_written; i++)
                 if (s->written[i] == sym)
                     index_written[i] = true;
             break;
@@ -83,25 +83,62 @@ static const char *body_blocker(Interp *it, const Step *s, const IrRegion *r, bo
     return NULL;
 }
 
+const char *interp_body_blocker(Interp *it, const Step *s, bool *index_written)
+{
+    return body_blocker(it, s, s->op->regions[s->op->nregions - 1], index_written);
+}
+
+/* The schedule of a loop whose body can run in pieces, from its consistency and class. */
+static LoopSched choose_sched(const Step *s, const char *consistency, const char **why)
+{
+    const char *cls = s->loop_class;
+    if (s->op->opcode == IR_OP_PLOOP_SCHEDULE)
+        return SCHED_STRADS;
+    if (strcmp(consistency, "bsp") == 0)
+        return SCHED_CHUNKS; /* collisions between iterations are caught at run time */
+    if (strcmp(consistency, "async") == 0)
+        return SCHED_HOGWILD;
+    if (strcmp(consistency, "ssp") == 0)
+        return SCHED_SSP;
+    /* serial */
+    if (!cls) {
+        *why = "the loop carries no dependence class (a plan from an older dmlc)";
+        return SCHED_SEQUENTIAL;
+    }
+    if (strcmp(cls, "independent") == 0 || strcmp(cls, "reduction") == 0)
+        return SCHED_CHUNKS;
+    if (strcmp(cls, "two-axis") == 0 && s->op->opcode == IR_OP_PLOOP_NONZEROS)
+        return SCHED_STRATA;
+    const IrAttr *reason = ir_get_attr(s->op, "class_reason");
+    *why = reason ? reason->string : "its iterations may conflict";
+    return SCHED_SEQUENTIAL;
+}
+
 void interp_par_classify(Interp *it, Step *s)
 {
     const IrOp *op = s->op;
     s->par = false;
-    if (op->opcode != IR_OP_PLOOP_RANGE && op->opcode != IR_OP_PLOOP_NONZEROS) {
-        s->par_reason = op->opcode == IR_OP_PLOOP_SCHEDULE
-                            ? "schedule(...) rounds run in order (dependence analysis: next issue)"
-                            : "not a parallel loop";
-        return;
-    }
-    const IrAttr *c = ir_get_attr(op, "consistency");
-    if (!c || strcmp(c->string, "bsp") != 0) {
-        s->par_reason = "its consistency is not bsp: iterations run in order";
-        return;
-    }
-    s->written_index = ARENA_ARRAY(&it->arena, bool, s->nwritten + 1);
-    s->par_reason = body_blocker(it, s, op->regions[op->nregions - 1], s->written_index);
-    s->par = s->par_reason == NULL;
+    s->sched = SCHED_SEQUENTIAL;
+    const IrAttr *cls = ir_get_attr(op, "class");
+    s->loop_class = cls ? cls->string : NULL;
     s->label = arena_printf(&it->arena, "parallel for (line %u)", (unsigned)op->loc.line);
+    s->written_index = ARENA_ARRAY(&it->arena, bool, s->nwritten + 1);
+    const IrAttr *c = ir_get_attr(op, "consistency");
+    s->par_reason = interp_body_blocker(it, s, s->written_index);
+    if (s->par_reason) {
+        if (op->opcode == IR_OP_PLOOP_SCHEDULE)
+            s->sched = SCHED_STRADS; /* the draw still runs; the round runs in order */
+        return;
+    }
+    s->sched = choose_sched(s, c ? c->string : "bsp", &s->par_reason);
+    s->par = s->sched == SCHED_CHUNKS;
+    if (s->sched == SCHED_SEQUENTIAL && it->opt && it->opt->observer.on_warning) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s:%u:%u: warning: this parallel for runs sequentially: %s",
+                 op->loc.file ? op->loc.file : "", (unsigned)op->loc.line, (unsigned)op->loc.col,
+                 s->par_reason);
+        it->opt->observer.on_warning(it->opt->observer.user, msg);
+    }
 }
 
 /* ---- one execution of a parallel loop ---- */
@@ -112,8 +149,9 @@ typedef struct {
     int64_t n;   /* iterations */
     int64_t per; /* iterations per chunk */
     int64_t nchunks;
-    int64_t lo;        /* range: the first index */
-    const Tensor *csr; /* nonzeros: the matrix */
+    int64_t lo;            /* range: the first index */
+    const Tensor *csr;     /* nonzeros: the matrix */
+    const int64_t *kept;   /* schedule: the kept candidates */
     RtValue *accs;     /* nchunks x acc_stride accumulators */
     int64_t acc_stride; /* nstates rounded up to whole cache lines (no false sharing) */
     Interp *clones;     /* per worker (made by its first chunk), each on its own cache lines */
@@ -145,6 +183,8 @@ static Interp *worker_clone(ParLoop *pl, int w, RtError *err)
     cl->nown = cl->own_cap = 0;
     cl->on_worker = true;
     cl->eval.parallel_user = cl;
+    cl->caches = NULL; /* the driver's: a clone never runs a loop schedule nor frees them */
+    cl->ssp = NULL;
     pl->cloned[w] = true; /* freed by free_clones even when half made */
     if (!cl->slots || !cl->own_view || !cl->own_count) {
         rt_op_errorf(err, pl->s->op, "out of memory");
@@ -198,14 +238,19 @@ static bool run_chunk(PoolWorker *w, PoolTask *self, void *arg, int64_t c, RtErr
     if (!cl)
         return false;
     const Step *s = pl->s;
-    const Block *body = s->regions[0];
+    const Block *body = s->regions[s->nregions - 1];
     cl->err = err;
     cl->chunk_acc = &pl->accs[c * pl->acc_stride];
     int64_t a = c * pl->per, b = a + pl->per < pl->n ? a + pl->per : pl->n;
-    IterSet set = {.kind = s->op->opcode, .lo = pl->lo, .csr = pl->csr};
+    IterSet set = {.kind = s->op->opcode, .lo = pl->lo, .csr = pl->csr, .kept = pl->kept};
     cl->iter_set = &set;
     bool ok = true;
-    if (s->op->opcode == IR_OP_PLOOP_RANGE) {
+    if (s->op->opcode == IR_OP_PLOOP_SCHEDULE) {
+        for (int64_t k = a; k < b && ok; k++) {
+            cl->slots[body->args[0]] = rt_i64(pl->kept[k]);
+            ok = interp_run_body(cl, s, body, true, k);
+        }
+    } else if (s->op->opcode == IR_OP_PLOOP_RANGE) {
         for (int64_t k = a; k < b && ok; k++) {
             cl->slots[body->args[0]] = rt_i64(pl->lo + k);
             ok = interp_run_body(cl, s, body, true, k);
@@ -232,11 +277,11 @@ static bool run_chunk(PoolWorker *w, PoolTask *self, void *arg, int64_t c, RtErr
 
 /* Chunks: fixed by the iteration count under --deterministic, else 4 per worker; fewer when the
  * accumulators would not fit the budget. */
-static void choose_chunks(ParLoop *pl, int workers)
+static void choose_chunks(ParLoop *pl, int workers, int64_t min_chunk)
 {
     const Interp *it = pl->it;
     int64_t want = it->deterministic ? FIXED_CHUNKS : (int64_t)CHUNKS_PER_WORKER * workers;
-    int64_t most = (pl->n + MIN_CHUNK_ITERS - 1) / MIN_CHUNK_ITERS;
+    int64_t most = (pl->n + min_chunk - 1) / min_chunk;
     if (want > most)
         want = most;
     int64_t acc_bytes = 0;
@@ -315,17 +360,24 @@ static bool end_loop(Interp *it, const Step *s, ParLoop *pl, bool ok)
 
 bool interp_par_loop(Interp *it, const Step *s)
 {
-    ParLoop pl = {.it = it, .s = s};
+    IterSet set = {.kind = s->op->opcode};
+    int64_t n;
     if (s->op->opcode == IR_OP_PLOOP_RANGE) {
         int64_t lo = it->slots[s->in[0]].i, hi = it->slots[s->in[1]].i;
-        pl.lo = lo;
-        pl.n = hi > lo ? hi - lo : 0;
+        set.lo = lo;
+        n = hi > lo ? hi - lo : 0;
     } else {
-        pl.csr = it->slots[s->in[0]].t;
-        pl.n = pl.csr->numel;
+        set.csr = it->slots[s->in[0]].t;
+        n = set.csr->numel;
     }
+    return interp_par_run(it, s, &set, n, MIN_CHUNK_ITERS);
+}
+
+bool interp_par_run(Interp *it, const Step *s, const IterSet *set, int64_t n, int64_t min_chunk)
+{
+    ParLoop pl = {.it = it, .s = s, .n = n, .lo = set->lo, .csr = set->csr, .kept = set->kept};
     int workers = pool_workers(it->pool);
-    choose_chunks(&pl, workers);
+    choose_chunks(&pl, workers, min_chunk < 1 ? 1 : min_chunk);
     bool ok = begin_loop(it, s);
     /* a stride whose bytes are whole cache lines: a multiple of 64 / gcd(64, sizeof(RtValue)) */
     int64_t unit = CACHE_LINE;

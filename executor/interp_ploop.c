@@ -5,8 +5,9 @@
  * a per-element stamp of the iteration that wrote it so that two iterations writing one element
  * is an error in checked mode; accumulations go to a separate accumulator added to the state when
  * the loop ends. serial, async and ssp(s) with one worker are the same thing: the iterations one
- * after another, each seeing the writes of those before it. schedule(...) draws candidates by
- * priority, filters conflicts in decreasing priority and runs a bsp round over the kept set. */
+ * after another, each seeing the writes of those before it. interp_ploop sends each loop to the
+ * schedule interp_par_classify chose for it (the other interp_*.c files); loops it runs in order
+ * run here. */
 #include "executor/interp_internal.h"
 
 #include <inttypes.h>
@@ -66,6 +67,42 @@ static bool apply_to(Interp *it, const IrOp *op, RtValue *target, bool whole,
         sel = &all;
     }
     return rt_selection_apply(op, target->t, sel, v, mode, it->err);
+}
+
+/* Applies a write or accumulation to a state's live value, in place while a parallel schedule
+ * shares it (State.inplace: the schedule made the tensor unique before the loop, and other
+ * workers hold references to it, so copy on write would lose their writes). */
+static bool apply_state(Interp *it, const IrOp *op, State *st, bool whole, const RtSelection *sel,
+                        RtValue v, RtApplyMode mode)
+{
+    if (st->inplace == INPLACE_ATOMIC)
+        return interp_atomic_apply(it, op, &st->value, whole, sel, v, mode);
+    if (st->inplace == INPLACE_PLAIN && st->value.is_tensor) {
+        RtSelection all;
+        if (whole) {
+            all = full_selection(st->value.t);
+            sel = &all;
+        }
+        return rt_selection_apply(op, st->value.t, sel, v, mode, it->err);
+    }
+    return apply_to(it, op, &st->value, whole, sel, v, mode);
+}
+
+/* Adds v (op) into an accumulator that starts at zero of the state's type. */
+static bool accumulate_into(Interp *it, const Step *s, const State *st, RtValue *acc, bool whole,
+                            const RtSelection *sel, RtValue v, RtApplyMode mode)
+{
+    if (acc->dtype == DT_NONE) {
+        if (st->value.is_tensor) {
+            Tensor *z = tensor_zeros(st->value.t->dtype, st->value.t->rank, st->value.t->shape);
+            if (!z)
+                return rt_op_errorf(it->err, s->op, "out of memory");
+            *acc = rt_tensor(z);
+        } else {
+            *acc = rt_scalar_of(st->value.dtype, 0);
+        }
+    }
+    return apply_to(it, s->op, acc, whole, sel, v, mode);
 }
 
 /* Resolves the `index` of a write_index / accumulate against the state's current shape. */
@@ -209,7 +246,7 @@ bool interp_state_write(Interp *it, const Step *s)
         if (!log_own(it, s->sym, &sel, false, v, RT_APPLY_SET))
             return false;
     }
-    return apply_to(it, s->op, &st->value, false, &sel, v, RT_APPLY_SET);
+    return apply_state(it, s->op, st, false, &sel, v, RT_APPLY_SET);
 }
 
 bool interp_state_accumulate(Interp *it, const Step *s)
@@ -227,25 +264,17 @@ bool interp_state_accumulate(Interp *it, const Step *s)
             return false;
         /* a chunk of a parallel loop has accumulators of its own */
         RtValue *acc = it->chunk_acc ? &it->chunk_acc[s->sym] : &st->acc;
-        if (acc->dtype == DT_NONE) {
-            if (st->value.is_tensor) {
-                Tensor *z = tensor_zeros(st->value.t->dtype, st->value.t->rank,
-                                         st->value.t->shape);
-                if (!z)
-                    return rt_op_errorf(it->err, s->op, "out of memory");
-                *acc = rt_tensor(z);
-            } else {
-                *acc = rt_scalar_of(st->value.dtype, 0);
-            }
-        }
-        return apply_to(it, s->op, acc, whole, &sel, v, mode);
+        return accumulate_into(it, s, st, acc, whole, &sel, v, mode);
     }
-    return apply_to(it, s->op, &st->value, whole, &sel, v, mode);
+    /* a worker's share of a serial schedule (strata) that keeps private accumulators */
+    if (it->chunk_acc && st->in_loop && st->inplace != INPLACE_ATOMIC)
+        return accumulate_into(it, s, st, &it->chunk_acc[s->sym], whole, &sel, v, mode);
+    return apply_state(it, s->op, st, whole, &sel, v, mode);
 }
 
 /* ---- bsp bookkeeping ---- */
 
-static void begin_bsp(Interp *it, const Step *s)
+void interp_bsp_begin(Interp *it, const Step *s)
 {
     for (int i = 0; i < s->nwritten; i++) {
         State *st = &it->states[s->written[i]];
@@ -254,7 +283,7 @@ static void begin_bsp(Interp *it, const Step *s)
     }
 }
 
-static bool end_bsp(Interp *it, const Step *s)
+bool interp_bsp_end(Interp *it, const Step *s)
 {
     bool ok = true;
     for (int i = 0; i < s->nwritten; i++) {
@@ -352,149 +381,34 @@ static bool run_nonzeros(Interp *it, const Step *s, bool bsp)
     return ok;
 }
 
-/* ---- schedule(...) ---- */
-
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-/* A uniform double in (0, 1] from a counter-based hash. */
-static double unit_draw(uint64_t seed, uint64_t round, uint64_t j)
-{
-    uint64_t h = mix64(mix64(mix64(seed) ^ round) ^ j);
-    return ((double)(h >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-}
-
-typedef struct {
-    int64_t j;
-    double priority;
-    double key;
-} Candidate;
-
-static int by_key_desc(const void *a, const void *b)
-{
-    const Candidate *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? 1 : -1;
-    return (x->j > y->j) - (x->j < y->j);
-}
-
-/* Decreasing priority; equal priorities in the random order of the draw (a fixed order by index
- * would starve the last candidates of every conflict check). */
-static int by_priority_desc(const void *a, const void *b)
-{
-    const Candidate *x = a, *y = b;
-    if (x->priority != y->priority)
-        return x->priority < y->priority ? 1 : -1;
-    return by_key_desc(a, b);
-}
-
-static int64_t named_operand(Interp *it, const Step *s, const char *name, int64_t fallback,
-                             bool *present)
-{
-    const IrAttr *names = ir_get_attr(s->op, "operand_names");
-    for (int i = 0; names && i < names->count && i < s->op->noperands; i++)
-        if (strcmp(names->strings[i], name) == 0) {
-            if (present)
-                *present = true;
-            return rt_as_i64(it->slots[s->in[i]]);
-        }
-    if (present)
-        *present = false;
-    return fallback;
-}
-
-static bool run_schedule(Interp *it, const Step *s)
-{
-    int64_t lo = named_operand(it, s, "lo", 0, NULL), hi = named_operand(it, s, "hi", 0, NULL);
-    int64_t size = named_operand(it, s, "size", 4, NULL); /* 4 x one worker */
-    bool seeded;
-    int64_t seed = named_operand(it, s, "seed", 0, &seeded);
-    if (size < 1)
-        return rt_op_errorf(it->err, s->op, "schedule size must be at least 1, got %" PRId64,
-                            size);
-    if (hi <= lo)
-        return true;
-    int64_t n = hi - lo;
-    Candidate *c = malloc((size_t)n * sizeof *c);
-    int64_t *kept = malloc((size_t)n * sizeof *kept);
-    if (!c || !kept) {
-        free(c);
-        free(kept);
-        return rt_op_errorf(it->err, s->op, "out of memory");
-    }
-    const Block *prio = s->regions[0], *conflict = s->regions[1], *body = s->regions[2];
-    uint64_t base = seeded ? (uint64_t)seed : mix64(it->opt->seed ^ s->key);
-    uint64_t round = it->schedule_round++;
-    bool ok = true;
-    int64_t npositive = 0;
-    for (int64_t k = 0; k < n && ok; k++) {
-        int64_t j = lo + k;
-        double p = 1.0;
-        if (prio->nsteps > 0) {
-            RtValue arg = rt_i64(j), r = {0};
-            ok = interp_region_with(it, prio, &arg, &r, 1);
-            p = rt_as_f64(r);
-            if (ok && !(isfinite(p) && p >= 0))
-                ok = rt_op_errorf(it->err, s->op,
-                                  "the priority of %" PRId64 " is %g: priorities must be finite "
-                                  "and at least 0",
-                                  j, p);
-        }
-        /* Efraimidis-Spirakis: the largest u^(1/p) are a draw without replacement by weight. */
-        double u = unit_draw(base, round, (uint64_t)j);
-        c[k] = (Candidate){.j = j, .priority = p, .key = p > 0 ? log(u) / p : -INFINITY};
-        npositive += p > 0;
-    }
-    int64_t nkept = 0;
-    if (ok) {
-        qsort(c, (size_t)n, sizeof *c, by_key_desc);
-        int64_t ndrawn = size < npositive ? size : npositive;
-        qsort(c, (size_t)ndrawn, sizeof *c, by_priority_desc);
-        for (int64_t a = 0; a < ndrawn && ok; a++) {
-            bool clash = false;
-            for (int64_t b = 0; b < nkept && !clash && ok && conflict->nsteps > 0; b++) {
-                RtValue args[2] = {rt_i64(c[a].j), rt_i64(kept[b])}, r = {0};
-                ok = interp_region_with(it, conflict, args, &r, 1);
-                clash = ok && r.i != 0;
-            }
-            if (ok && !clash)
-                kept[nkept++] = c[a].j;
-        }
-    }
-    if (ok) {
-        IterSet set = {.kind = IR_OP_PLOOP_SCHEDULE, .kept = kept};
-        begin_bsp(it, s);
-        it->iter_set = &set;
-        for (int64_t k = 0; k < nkept && ok; k++) {
-            it->slots[body->args[0]] = rt_i64(kept[k]);
-            ok = interp_run_body(it, s, body, true, k);
-        }
-        it->iter_set = NULL;
-        ok = end_bsp(it, s) && ok;
-    }
-    free(c);
-    free(kept);
-    return ok;
-}
-
 bool interp_ploop(Interp *it, const Step *s)
 {
-    if (s->op->opcode == IR_OP_PLOOP_SCHEDULE)
-        return run_schedule(it, s);
-    if (s->par)
+    switch (s->sched) {
+    case SCHED_CHUNKS:
         return interp_par_loop(it, s);
+    case SCHED_STRATA:
+        return interp_strata_loop(it, s);
+    case SCHED_STRADS:
+        return interp_schedule_loop(it, s);
+    case SCHED_HOGWILD:
+        return interp_async_loop(it, s);
+    case SCHED_SSP:
+        return interp_ssp_loop(it, s);
+    case SCHED_SEQUENTIAL:
+        break;
+    }
+    return interp_ploop_in_order(it, s);
+}
+
+bool interp_ploop_in_order(Interp *it, const Step *s)
+{
     const IrAttr *c = ir_get_attr(s->op, "consistency");
     bool bsp = c && strcmp(c->string, "bsp") == 0;
     if (bsp)
-        begin_bsp(it, s);
+        interp_bsp_begin(it, s);
     bool ok = s->op->opcode == IR_OP_PLOOP_RANGE ? run_range(it, s, bsp)
                                                   : run_nonzeros(it, s, bsp);
     if (bsp)
-        ok = end_bsp(it, s) && ok;
+        ok = interp_bsp_end(it, s) && ok;
     return ok;
 }

@@ -30,6 +30,8 @@ typedef struct {
     void (*on_print)(void *user, const char *line);
     /* A non-finite metric (reported whatever stop_on_nan says): the step and the key. */
     void (*on_nan)(void *user, int64_t step, const char *key, double value);
+    /* A warning about how the program runs ("prog.dml:12:3: warning: ..."), without newline. */
+    void (*on_warning)(void *user, const char *message);
 } RtObserver;
 
 typedef struct {

@@ -31,7 +31,7 @@ OP(IR_OP_IO_LOAD_LIBSVM, "io.load_libsvm",    IR_VARIADIC, 2, 0, IR_READS, "path
 OP(IR_OP_IO_SAVE,        "io.save",           IR_VARIADIC, 0, 0, IR_EFFECT, "path:s?")
 
 /* ---- named state ---- */
-OP(IR_OP_STATE_INPUT,    "state.input",       1, 1, 0, IR_DECL, "partition:s? sym:@")
+OP(IR_OP_STATE_INPUT,    "state.input",       1, 1, 0, IR_DECL, "layout:s? partition:s? sym:@")
 OP(IR_OP_STATE_PARAM,    "state.param",       1, 0, 0, IR_DECL | IR_EFFECT, "partition:s? sym:@ type:T")
 OP(IR_OP_STATE_VAR,      "state.var",         1, 0, 0, IR_DECL | IR_EFFECT, "partition:s? sym:@ type:T")
 OP(IR_OP_STATE_READ,     "state.read",        0, 1, 0, IR_READS, "sym:@")
@@ -126,9 +126,9 @@ OP(IR_OP_CTL_BREAK,      "ctl.break",         0, 0, 0, IR_TERMINATOR, "")
 OP(IR_OP_CTL_CONTINUE,   "ctl.continue",      0, 0, 0, IR_TERMINATOR, "")
 
 /* ---- parallel loops ---- */
-OP(IR_OP_PLOOP_RANGE,    "ploop.range",       IR_VARIADIC, 0, 1, IR_PARALLEL, "consistency:s")
-OP(IR_OP_PLOOP_NONZEROS, "ploop.nonzeros",    IR_VARIADIC, 0, 1, IR_PARALLEL, "consistency:s")
-OP(IR_OP_PLOOP_SCHEDULE, "ploop.schedule",    IR_VARIADIC, 0, 3, IR_PARALLEL, "consistency:s operand_names:S")
+OP(IR_OP_PLOOP_RANGE,    "ploop.range",       IR_VARIADIC, 0, 1, IR_PARALLEL, "accesses:S? class:s? class_reason:s? consistency:s")
+OP(IR_OP_PLOOP_NONZEROS, "ploop.nonzeros",    IR_VARIADIC, 0, 1, IR_PARALLEL, "accesses:S? class:s? class_reason:s? consistency:s")
+OP(IR_OP_PLOOP_SCHEDULE, "ploop.schedule",    IR_VARIADIC, 0, 3, IR_PARALLEL, "accesses:S? class:s? class_reason:s? consistency:s operand_names:S")
 
 /* ---- automatic differentiation (expanded by the autodiff pass) ---- */
 OP(IR_OP_AD_GRAD,        "ad.grad",           IR_VARIADIC, IR_VARIADIC, 1, 0, "wrt:Y?")
