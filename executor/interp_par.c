@@ -1,12 +1,15 @@
-/* interp_par.c: bsp parallel loops whose iterations are independent or only accumulate, run in
- * parallel chunks on the worker pool.
+/* interp_par.c: how each parallel loop runs (interp_par_classify), and the chunk schedule.
  *
- * Which loops: `ploop.range` and `ploop.nonzeros` with consistency bsp whose body (nested regions
- * included) writes outer state only element by element (`x[i] = ...`) or by accumulation
- * (`x[...] += ...`), and does nothing whose order matters: no whole-state write, no load, save,
- * log or print, no nested parallel loop, no `var` declared inside. Everything else keeps the
- * sequential semantics of interp_ploop.c. (Loops with conflicts, strata, schedule and ssp in
- * parallel are the dependence analysis's work.)
+ * Choosing: the dependence pass (passes/depend.c) records the loop's class on the op; this file
+ * turns class, consistency and what the body does into a LoopSched. A body that does something
+ * whose order matters (a whole outer assignment, load, save, log or print, a nested parallel
+ * loop, a declaration) runs in order. Otherwise: bsp loops run in chunks (collisions between
+ * iterations are caught at run time, so any class can); serial loops run in chunks when their
+ * class is independent or reduction (no iteration touches what another writes, so every order
+ * gives the same result), as P x P strata when two-axis (interp_strata.c), else in order with a
+ * warning quoting the pass's reason; async and ssp run as Hogwild and SSP (interp_async.c,
+ * interp_ssp.c); schedule(...) as the STRADS loop (interp_sched.c), whose bsp round comes back
+ * here through interp_par_run.
  *
  * How: the iterations are cut into chunks of consecutive iterations. Each chunk is one pool task,
  * run by a clone of the interpreter private to the worker (its own value slots, own-write log and
