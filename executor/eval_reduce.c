@@ -129,32 +129,36 @@ typedef bool (*RowsFn)(const void *x, int64_t n, int64_t inner, void *out);
     {                                                                                              \
         *(T *)out = lane_min_value_##SFX(x, n);                                                    \
     }                                                                                              \
+    /* the first nan, else the first extreme: two branch-free passes (a running best index         \
+     * mispredicts on unordered data) */                                                           \
     static void lane_argmax_##SFX(const void *x, int64_t n, void *out)                             \
     {                                                                                              \
         const T *a = x;                                                                            \
-        int64_t best = 0;                                                                          \
+        T m = n > 0 ? a[0] : 0;                                                                    \
+        bool nan = false;                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                          \
-            if (a[i] != a[i]) {                                                                    \
-                best = i;                                                                          \
-                break;                                                                             \
-            }                                                                                      \
-            if (a[i] > a[best])                                                                    \
-                best = i;                                                                          \
+            nan |= a[i] != a[i];                                                                   \
+            m = a[i] > m ? a[i] : m;                                                               \
         }                                                                                          \
+        int64_t best = 0;                                                                          \
+        while (best < n - 1 && (nan ? a[best] == a[best] : a[best] != m))                          \
+            best++;                                                                                \
         *(int64_t *)out = best;                                                                    \
     }                                                                                              \
+    /* the first nan, else the first extreme: two branch-free passes (a running best index         \
+     * mispredicts on unordered data) */                                                           \
     static void lane_argmin_##SFX(const void *x, int64_t n, void *out)                             \
     {                                                                                              \
         const T *a = x;                                                                            \
-        int64_t best = 0;                                                                          \
+        T m = n > 0 ? a[0] : 0;                                                                    \
+        bool nan = false;                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                          \
-            if (a[i] != a[i]) {                                                                    \
-                best = i;                                                                          \
-                break;                                                                             \
-            }                                                                                      \
-            if (a[i] < a[best])                                                                    \
-                best = i;                                                                          \
+            nan |= a[i] != a[i];                                                                   \
+            m = a[i] < m ? a[i] : m;                                                               \
         }                                                                                          \
+        int64_t best = 0;                                                                          \
+        while (best < n - 1 && (nan ? a[best] == a[best] : a[best] != m))                          \
+            best++;                                                                                \
         *(int64_t *)out = best;                                                                    \
     }                                                                                              \
     static bool rows_sum_##SFX(const void *x, int64_t n, int64_t inner, void *out)                 \

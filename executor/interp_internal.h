@@ -35,6 +35,10 @@ typedef struct {
     int nregions;
     int sym;          /* state or config index for state.* / cfg.* / size.get, else -1 */
     uint64_t key;     /* stable number of the op in the module (seeds random ops) */
+    /* state.write_index / state.accumulate: the `index` attribute (NULL: whole) and, for
+     * accumulations, the mode (looked up once: they run once per loop iteration) */
+    const IrAttr *index_attr;
+    RtApplyMode acc_mode;
     /* parallel loops: the state symbols the body writes or accumulates (declared outside it) */
     int *written;
     int nwritten;

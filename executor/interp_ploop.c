@@ -108,7 +108,7 @@ static bool accumulate_into(Interp *it, const Step *s, const State *st, RtValue 
 /* Resolves the `index` of a write_index / accumulate against the state's current shape. */
 static bool resolve(Interp *it, const Step *s, const RtValue *shape_of, RtSelection *sel)
 {
-    const IrAttr *index = ir_get_attr(s->op, "index");
+    const IrAttr *index = s->index_attr;
     if (!shape_of->is_tensor)
         return rt_op_errorf(it->err, s->op, "cannot index the scalar '%s'",
                             it->states[s->sym].name);
@@ -253,9 +253,8 @@ bool interp_state_accumulate(Interp *it, const Step *s)
 {
     State *st = &it->states[s->sym];
     RtValue v = it->slots[s->in[0]];
-    const IrAttr *opattr = ir_get_attr(s->op, "op");
-    RtApplyMode mode = strcmp(opattr->string, "sub") == 0 ? RT_APPLY_SUB : RT_APPLY_ADD;
-    bool whole = ir_get_attr(s->op, "index") == NULL;
+    RtApplyMode mode = s->acc_mode;
+    bool whole = s->index_attr == NULL;
     RtSelection sel = {0};
     if (!whole && !resolve(it, s, &st->value, &sel))
         return false;

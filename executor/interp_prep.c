@@ -224,6 +224,11 @@ static void prepare_step(Prep *p, const IrOp *op, Step *s)
         s->out[i] = slot_of(p, op->results[i]);
     const char *sym = ir_op_symbol(op);
     s->sym = sym ? interp_state_find(it, sym) : -1;
+    if (op->opcode == IR_OP_STATE_WRITE_INDEX || op->opcode == IR_OP_STATE_ACCUMULATE)
+        s->index_attr = ir_get_attr(op, "index");
+    if (op->opcode == IR_OP_STATE_ACCUMULATE)
+        s->acc_mode = strcmp(ir_get_attr(op, "op")->string, "sub") == 0 ? RT_APPLY_SUB
+                                                                          : RT_APPLY_ADD;
     s->nregions = op->nregions < 3 ? op->nregions : 3;
     for (int i = 0; i < s->nregions; i++) {
         s->regions[i] = prepare_region(p, op->regions[i]);
