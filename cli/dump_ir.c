@@ -170,7 +170,7 @@ const Command cli_dump_ir_command = {
     "prints it again (the round trip is exact); given a FILE.plan, prints its optimised IR.\n"
     "\n"
     "  --after=PASS       run the passes up to and including PASS and print the result\n"
-    "                     (shapes, canonicalize, autodiff, cleanup, fuse, memplan)\n"
+    "                     (shapes, canonicalize, autodiff, cleanup, fuse, memplan, depend)\n"
     "  --after=all        print the IR after each pass, headed '// after PASS'\n"
     "  --format text|dot  text (default) or a Graphviz graph\n"
     "  --locations        append loc(\"file\":line:col) to every op\n"

@@ -10,6 +10,9 @@
  *   fuse          t.transpose folded into BLAS ops; maximal chains of elementwise ops with
  *                 broadcasting, and trailing reductions, into k.fused ops (one kernel each)
  *   memplan       marks results that may reuse a dead operand's buffer (`inplace`)
+ *   depend        dependence analysis of parallel loops: their accesses and index maps, their
+ *                 class (`accesses`, `class`, `class_reason`), and `layout = "columns"` on inputs
+ *                 read by columns in them (depend.h)
  */
 #ifndef DMLC_PASSES_PASSES_H
 #define DMLC_PASSES_PASSES_H
@@ -41,5 +44,6 @@ bool pass_canonicalize(IrModule *m, DiagList *diags);
 bool pass_autodiff(IrModule *m, DiagList *diags);
 bool pass_fuse(IrModule *m, DiagList *diags);
 bool pass_memplan(IrModule *m, DiagList *diags);
+bool pass_depend(IrModule *m, DiagList *diags);
 
 #endif

@@ -11,6 +11,7 @@ static const PassInfo pipeline[] = {
     {"fuse", "transposes into BLAS ops; elementwise chains and reductions into k.fused kernels",
      pass_fuse},
     {"memplan", "buffer reuse: results that may take a dead operand's buffer", pass_memplan},
+    {"depend", "dependence analysis of parallel loops: accesses, index maps, class", pass_depend},
 };
 enum { NPASSES = sizeof pipeline / sizeof pipeline[0] };
 

@@ -113,7 +113,7 @@ expect "compile over its source" 2 "the plan would overwrite its source" -- \
 expect "dump-ir unknown pass suggests" 2 "--after names no pass: 'fusee'; did you mean 'fuse'?" \
     -- dump-ir x.dml --after=fusee
 expect "dump-ir unknown pass lists them" 2 \
-    "The passes, in order: shapes, canonicalize, autodiff, cleanup, fuse, memplan; or 'all'" -- \
+    "The passes, in order: shapes, canonicalize, autodiff, cleanup, fuse, memplan, depend; or 'all'" -- \
     dump-ir x.dml --after=nothing
 expect "dump-ir --emit value" 2 "--emit expects 'llvm' or 'asm', saw 'wasm'" -- \
     dump-ir x.dml --emit=wasm
@@ -264,7 +264,7 @@ expect "run the plan" 0 "" -- run halve.plan --metrics mp.csv
 check "plan gives the same metrics" cmp -s "$work/s/m.csv" "$work/s/mp.csv"
 expect "dump-ir of a plan" 0 "" -- dump-ir halve.plan
 expect "dump-ir --after=all" 0 "" -- dump-ir halve.dml --after=all
-check "dump-ir --after=all heads each pass" test "$(grep -c '^// after ' "$work/out")" -eq 6
+check "dump-ir --after=all heads each pass" test "$(grep -c '^// after ' "$work/out")" -eq 7
 expect "dump-ir --after=fuse" 0 "" -- dump-ir halve.dml --after=fuse
 check "dump-ir --after=fuse prints one module" test "$(grep -c '^// after ' "$work/out")" -eq 0
 

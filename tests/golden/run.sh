@@ -8,6 +8,9 @@
 #   ir/NAME.ir (alone)    the round trip only: `dmlc dump-ir NAME.ir` prints itself
 #   errors/NAME.dml       stderr of `dmlc check NAME.dml` is errors/NAME.err, exit 1
 #   explain/NAME.dml      stdout of `dmlc explain NAME.dml` is explain/NAME.explain, exit 0
+#   explain/DIR/NAME.dml  the same in each folder DIR of explain/ but samples/ (loops/: one loop
+#                         shape per file); explain/DIR/NAME.ir (with no NAME.dml beside it): IR
+#                         that DML cannot express, `dmlc explain NAME.ir` is DIR/NAME.explain
 #   passes/NAME.dml       stdout of `dmlc dump-ir --after=PASS NAME.dml` is passes/NAME.ir, exit 0,
 #                         where a line `// after: PASS` in the file names the pass (default: all);
 #                         stderr is passes/NAME.err when that file exists, else empty; the output
@@ -158,10 +161,11 @@ check_passes_case() {
     passed=$((passed + 1))
 }
 
-# check_explain_case DIR BASE [EXPECTED_DIR]: `dmlc explain BASE.dml` run in DIR.
+# check_explain_case DIR BASE [EXPECTED_DIR [EXT [CASE]]]: `dmlc explain BASE.EXT` (default .dml)
+# run in DIR.
 check_explain_case() {
-    local dir=$1 base=$2 expected_dir=${3:-$1} name=explain/$2
-    run_dmlc "$dir" "$scratch/out" "$scratch/err" explain "$base.dml"
+    local dir=$1 base=$2 expected_dir=${3:-$1} ext=${4:-dml} name=${5:-explain/$2}
+    run_dmlc "$dir" "$scratch/out" "$scratch/err" explain "$base.$ext"
     expect_status "$name" 0 "$scratch/err" || return 0
     compare_or_update "$scratch/out" "$expected_dir/$base.explain" "$name" || return 0
     passed=$((passed + 1))
@@ -189,6 +193,19 @@ fi
 if [[ -d $golden_dir/explain ]]; then
     for file in "$golden_dir"/explain/*.dml; do
         check_explain_case "$golden_dir/explain" "$(basename "$file" .dml)"
+    done
+    for sub in "$golden_dir"/explain/*/; do
+        sub=${sub%/}
+        [[ $(basename "$sub") == samples ]] && continue
+        for file in "$sub"/*.dml; do
+            base=$(basename "$file" .dml)
+            check_explain_case "$sub" "$base" "$sub" dml "explain/$(basename "$sub")/$base"
+        done
+        for file in "$sub"/*.ir; do
+            base=$(basename "$file" .ir)
+            [[ -f $sub/$base.dml ]] && continue
+            check_explain_case "$sub" "$base" "$sub" ir "explain/$(basename "$sub")/$base.ir"
+        done
     done
     mkdir -p "$golden_dir/explain/samples"
     for file in "$golden_dir"/../../samples/*.dml; do

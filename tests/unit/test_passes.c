@@ -884,10 +884,10 @@ Test(passes, pipeline_runs_every_pass_in_order_and_fuses_logistic_regression)
     cr_assert_not_null(m, "%s", rendered(&d));
     Observed seen = {0};
     cr_assert(passes_run(m, NULL, observe, &seen, &d), "%s", rendered(&d));
-    static const char *const order[] = {"shapes",  "canonicalize", "autodiff",
-                                        "cleanup", "fuse",         "memplan"};
-    cr_assert_eq(seen.count, 6);
-    for (int i = 0; i < 6; i++)
+    static const char *const order[] = {"shapes", "canonicalize", "autodiff", "cleanup",
+                                        "fuse",   "memplan",      "depend"};
+    cr_assert_eq(seen.count, 7);
+    for (int i = 0; i < 7; i++)
         cr_assert_str_eq(seen.names[i], order[i]);
     char *text = printed(m);
     /* [n]: z, p, e, the loss terms and both means in one kernel; [d]: lr * (g / n) in another */
