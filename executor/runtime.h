@@ -64,8 +64,9 @@ typedef struct {
 bool rt_run(const IrModule *m, const RtOptions *options, RtStats *stats, RtError *err);
 
 /* `dmlc explain`: appends to out how the executor runs the module (steps per kind, regions with
- * their critical paths, segments that run as task graphs, each parallel loop and why it runs as
- * it does), from the same preparation as rt_run, without running. `name` heads the text. */
+ * their critical paths, segments that run as task graphs, each parallel loop with its dependence
+ * class, reason, accesses and schedule, and the inputs stored by columns), from the same
+ * preparation as rt_run, without running. `name` heads the text. */
 bool rt_explain(const IrModule *m, const char *name, Buf *out, RtError *err);
 
 #endif
