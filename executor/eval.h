@@ -71,6 +71,11 @@ typedef enum { RT_APPLY_SET, RT_APPLY_ADD, RT_APPLY_SUB } RtApplyMode;
  * it). ADD/SUB accumulate instead of assigning. */
 bool rt_selection_apply(const IrOp *op, Tensor *dst, const RtSelection *sel, RtValue v,
                         RtApplyMode mode, RtError *err);
+/* rt_selection_apply with atomic element updates, for a tensor that several workers update at
+ * once (async and ssp loops): relaxed atomic stores, fetch-and-add for integers, compare-and-swap
+ * for floats, so that no accumulation is lost. */
+bool rt_selection_apply_atomic(const IrOp *op, Tensor *dst, const RtSelection *sel, RtValue v,
+                               RtApplyMode mode, RtError *err);
 /* Reads the selected part: a new tensor, or a scalar when every position was "i". */
 bool rt_selection_read(const IrOp *op, const Tensor *src, const RtSelection *sel, RtValue *out,
                        RtError *err);

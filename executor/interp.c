@@ -607,7 +607,8 @@ Flow interp_block(Interp *it, const Block *b)
         const Step *s = &b->steps[k];
         if (graph && s->seg_concurrent) {
             if (it->seg_ns[s->seg_id] >= GRAPH_MIN_NS) {
-                if (!interp_graph_run(it, b, k)) {
+                /* a task graph's steps run on clones, which never ask interp_ssp_may_overlap */
+                if ((it->ssp && !interp_ssp_drain(it)) || !interp_graph_run(it, b, k)) {
                     for (int j = k; j < b->nsteps; j++)
                         release_slots(it, b->steps[j].release, b->steps[j].nrelease);
                     return FLOW_ERROR;

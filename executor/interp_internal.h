@@ -263,6 +263,26 @@ bool interp_async_loop(Interp *it, const Step *s);
  * selection sel): for states in INPLACE_ATOMIC mode. */
 bool interp_atomic_apply(Interp *it, const IrOp *op, RtValue *target, bool whole,
                          const RtSelection *sel, RtValue v, RtApplyMode mode);
+/* Shares (async loops here; ssp loops in interp_ssp.c): one execution's n iterations cut into
+ * nshares contiguous blocks, share p run in order by a clone of the interpreter on the shared
+ * state. */
+/* The loop's iterations (from its operands) as an IterSet; returns how many. */
+int64_t interp_share_iters(const Interp *it, const Step *s, IterSet *set);
+/* Puts the states the loop writes in INPLACE_ATOMIC mode, each tensor made unique first (a state
+ * already atomic is left alone); saved receives their modes before (s->nwritten entries). The
+ * caller calls interp_share_end afterwards, also when this fails. */
+bool interp_share_begin(Interp *it, const Step *s, InplaceMode *saved);
+/* Restores the modes interp_share_begin saved. */
+void interp_share_end(Interp *it, const Step *s, const InplaceMode *saved);
+/* A clone of the interpreter that runs shares: its own slots (a borrowed copy of the driver's),
+ * no loop caches, no ssp run, on cache lines of its own; NULL when memory runs out. */
+Interp *interp_share_clone_new(const Interp *it);
+/* Frees a clone (NULL is fine); the values in its slots are borrowed and stay. */
+void interp_share_clone_free(Interp *cl);
+/* Runs share p of nshares (the p-th contiguous block of the set's n iterations, n / nshares or
+ * n / nshares + 1 of them) in order on the clone cl, whose err the caller set. */
+bool interp_share_run(Interp *cl, const Step *s, const IterSet *set, int64_t n, int p, int nshares);
+
 
 /* interp_ssp.c: ssp(s) loops: as async, each worker's clock ticks at the end of its share, and
  * no worker starts clock c before every worker has finished clock c - s - 1. */

@@ -5,7 +5,12 @@
  * dimension is dropped from the selected shape). Reads and writes walk the box with the same
  * strided walker: dimensions of count 1 are skipped and dimensions that both sides step through
  * contiguously are merged, so a row or a whole-tensor selection is one run and a column is one
- * strided run. */
+ * strided run.
+ *
+ * rt_selection_apply_atomic is the same write with atomic element updates, for tensors that
+ * several workers update at once (async and ssp loops): stores are relaxed atomic stores, integer
+ * accumulations atomic fetch-and-add, float accumulations compare-and-swap loops, so that no
+ * accumulation is lost; the element updates are not ordered with respect to each other. */
 #include "executor/eval_internal.h"
 
 #include <stdio.h>
@@ -210,9 +215,85 @@ ACCUMULATE_RUN(sub_i64, int64_t, uint64_t, -)
 ACCUMULATE_RUN(sub_f32, float, float, -)
 ACCUMULATE_RUN(sub_f64, double, double, -)
 
+/* ---- atomic runs (rt_selection_apply_atomic) ---- */
+
+/* dst[i * ds] = src[i * ss], each element one relaxed atomic store. */
+#define STORE_RUN(NAME, T)                                                                         \
+    static void NAME(void *dst, int64_t ds, const void *src, int64_t ss, int64_t n)                \
+    {                                                                                              \
+        T *d = dst;                                                                                \
+        const T *s = src;                                                                          \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            __atomic_store_n(&d[i * ds], s[i * ss], __ATOMIC_RELAXED);                             \
+    }
+
+STORE_RUN(store_1, uint8_t)
+STORE_RUN(store_4, uint32_t)
+STORE_RUN(store_8, uint64_t)
+
+/* Integers: dst (OP)= src as one atomic read-modify-write per element (FN is
+ * __atomic_fetch_add or __atomic_fetch_sub; the unsigned type U wraps). */
+#define FETCH_RUN(NAME, U, FN)                                                                     \
+    static void NAME(void *dst, int64_t ds, const void *src, int64_t ss, int64_t n)                \
+    {                                                                                              \
+        U *d = dst;                                                                                \
+        const U *s = src;                                                                          \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            (void)FN(&d[i * ds], s[i * ss], __ATOMIC_RELAXED);                                     \
+    }
+
+FETCH_RUN(fetch_add_i32, uint32_t, __atomic_fetch_add)
+FETCH_RUN(fetch_add_i64, uint64_t, __atomic_fetch_add)
+FETCH_RUN(fetch_sub_i32, uint32_t, __atomic_fetch_sub)
+FETCH_RUN(fetch_sub_i64, uint64_t, __atomic_fetch_sub)
+
+/* Floats: dst (OP)= src by compare-and-swap until no other worker changed the element in
+ * between (the comparison is bitwise, so a NaN element does not spin). */
+#define CAS_RUN(NAME, T, OP)                                                                       \
+    static void NAME(void *dst, int64_t ds, const void *src, int64_t ss, int64_t n)                \
+    {                                                                                              \
+        T *d = dst;                                                                                \
+        const T *s = src;                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            T *e = &d[i * ds], add = s[i * ss], old, new;                                          \
+            __atomic_load(e, &old, __ATOMIC_RELAXED);                                              \
+            do                                                                                     \
+                new = old OP add;                                                                  \
+            while (!__atomic_compare_exchange(e, &old, &new, true, __ATOMIC_RELAXED,               \
+                                              __ATOMIC_RELAXED));                                  \
+        }                                                                                          \
+    }
+
+CAS_RUN(cas_add_f32, float, +)
+CAS_RUN(cas_add_f64, double, +)
+CAS_RUN(cas_sub_f32, float, -)
+CAS_RUN(cas_sub_f64, double, -)
+
 static RunFn copy_run(size_t size)
 {
     return size == 1 ? copy_1 : size == 4 ? copy_4 : copy_8;
+}
+
+/* The atomic run for writing (mode) into a dtype tensor, NULL when it cannot accumulate. */
+static RunFn atomic_run(DType dtype, RtApplyMode mode)
+{
+    if (mode == RT_APPLY_SET) {
+        size_t size = dtype_size(dtype);
+        return size == 1 ? store_1 : size == 4 ? store_4 : store_8;
+    }
+    bool add = mode == RT_APPLY_ADD;
+    switch (dtype) {
+    case DT_I32:
+        return add ? fetch_add_i32 : fetch_sub_i32;
+    case DT_I64:
+        return add ? fetch_add_i64 : fetch_sub_i64;
+    case DT_F32:
+        return add ? cas_add_f32 : cas_sub_f32;
+    case DT_F64:
+        return add ? cas_add_f64 : cas_sub_f64;
+    default:
+        return NULL;
+    }
 }
 
 static RunFn apply_run(DType dtype, RtApplyMode mode)
@@ -320,12 +401,12 @@ static bool value_strides(const IrOp *op, const RtSelection *sel, const Tensor *
     return true;
 }
 
-bool rt_selection_apply(const IrOp *op, Tensor *dst, const RtSelection *sel, RtValue v,
-                        RtApplyMode mode, RtError *err)
+/* dst[sel] (mode)= v, each innermost run by `run` (NULL: the dtype cannot accumulate). */
+static bool apply_with(const IrOp *op, Tensor *dst, const RtSelection *sel, RtValue v, RunFn run,
+                       RtError *err)
 {
     if (!selection_fits(op, dst, sel, err))
         return false;
-    RunFn run = apply_run(dst->dtype, mode);
     if (!run)
         return rt_op_errorf(err, op, "%s: cannot accumulate into a %s tensor", eval_op_name(op),
                             type_dtype_name(dst->dtype));
@@ -358,6 +439,18 @@ bool rt_selection_apply(const IrOp *op, Tensor *dst, const RtSelection *sel, RtV
     }
     rt_value_release(&value);
     return ok;
+}
+
+bool rt_selection_apply(const IrOp *op, Tensor *dst, const RtSelection *sel, RtValue v,
+                        RtApplyMode mode, RtError *err)
+{
+    return apply_with(op, dst, sel, v, apply_run(dst->dtype, mode), err);
+}
+
+bool rt_selection_apply_atomic(const IrOp *op, Tensor *dst, const RtSelection *sel, RtValue v,
+                               RtApplyMode mode, RtError *err)
+{
+    return apply_with(op, dst, sel, v, atomic_run(dst->dtype, mode), err);
 }
 
 void rt_selection_for_each(const RtSelection *sel, const int64_t *shape,
