@@ -21,9 +21,9 @@
  * does not write, writes to state the loop neither reads nor writes). Any other step (another
  * parallel loop, a declaration, I/O, log, print), the end of the outermost sequential loop, and
  * interp_free drain first (interp_ssp_drain): every share finishes, every write is visible, and
- * the states return to copy-on-write. A loop that is not inside any sequential loop runs and
- * drains at once; so does one whose written state a concurrent segment reads anywhere in the
- * program (segments run as task graphs without asking interp_ssp_may_overlap). Values defined
+ * the states return to copy-on-write; so does a segment about to run as a task graph (its steps
+ * run on clones, which do not ask interp_ssp_may_overlap: interp_block drains before it). A loop
+ * that is not inside any sequential loop runs and drains at once. Values defined
  * outside the body that the body uses are captured per execution (references), so the driver may
  * release or overwrite its own slots.
  *
