@@ -3,7 +3,8 @@
  * Contract: consumes a verified module (it runs last, after memplan); only adds attributes. On
  * every `ploop.range`, `ploop.nonzeros` and `ploop.schedule` op it sets
  *   accesses      every access the body (and a schedule's priority and conflict lambdas) makes
- *                 to outer data, printed ("read X[:, j]", "accumulate r"; depend_map.c);
+ *                 to outer data, printed ("read X[:, j]", "accumulate r"; depend_map.c), each
+ *                 printed form once;
  *   class         independent, reduction, two-axis, scheduled or general;
  *   class_reason  one sentence saying why.
  * and `layout = "columns"` on a rank-2 dense `state.input` that a parallel loop reads by columns
@@ -21,7 +22,8 @@
  *     (whose iterations read the snapshot), every read of a written tensor uses its write's map
  *     (or one that never meets it);
  *   - reduction: the same, with accumulations into outer state, none of it read in the body
- *     unless bsp;
+ *     unless bsp, and unless bsp none of it written where it is accumulated (the private
+ *     accumulators are added after the loop, after every write);
  *   - two-axis: a nonzeros loop that passes the same rules when a write may also determine only
  *     i (rows L[i, :]) or only j (rows H[j, :]): iterations conflict only along rows and columns
  *     of the matrix, which the strata schedule keeps apart;
@@ -325,11 +327,26 @@ static const char *check(const Classifier *k, bool rows)
                 written = true;
         for (int j = i + 1; j < l->naccesses && written; j++) {
             const DepAccess *v = &l->accesses[j];
-            if (is_update(v) && same_tensor(u, v) && !dep_same_map(u, v) && !never_meet(u, v))
+            if (!is_update(v) || !same_tensor(u, v) || never_meet(u, v))
+                continue;
+            if (!dep_same_map(u, v) && strcmp(ref(k, u), ref(k, v)) == 0)
+                return arena_printf(k->arena,
+                                    "%s is updated twice with indices that print alike but are "
+                                    "different values: two iterations may update one element",
+                                    ref(k, u));
+            if (!dep_same_map(u, v))
                 return arena_printf(k->arena,
                                     "%s is %s and %s is %s: two iterations may update one element",
                                     ref(k, u), u->kind == DEP_WRITE ? "written" : "accumulated",
                                     ref(k, v), v->kind == DEP_WRITE ? "written" : "accumulated");
+            /* private accumulators add up after the loop, after every write: right under bsp,
+             * wrong for `x[i] += a` followed by `x[i] = b` in one iteration of a serial loop */
+            if (!bsp && u->kind != v->kind)
+                return arena_printf(k->arena,
+                                    "%s is both written and accumulated: private "
+                                    "accumulations would be added after the writes, whatever "
+                                    "their order in the body",
+                                    ref(k, u));
         }
     }
     if (bsp)
@@ -539,14 +556,21 @@ static void depend_region(Depend *p, IrRegion *r)
             op->opcode == IR_OP_PLOOP_SCHEDULE) {
             DepLoop l;
             dep_analyse_loop(op, p->src, &p->scratch, &l);
+            /* each printed form once (accesses that differ only in atoms of one name print
+             * alike) */
             const char **lines = ARENA_ARRAY(&p->scratch, const char *, l.naccesses + 1);
+            int nlines = 0;
             for (int i = 0; i < l.naccesses; i++) {
                 Buf b = {0};
                 dep_format_access(&l.accesses[i], &b);
-                lines[i] = arena_strdup(&p->scratch, buf_cstr(&b));
+                bool seen = false;
+                for (int j = 0; j < nlines && !seen; j++)
+                    seen = strcmp(lines[j], buf_cstr(&b)) == 0;
+                if (!seen)
+                    lines[nlines++] = arena_strdup(&p->scratch, buf_cstr(&b));
                 buf_free(&b);
             }
-            ir_set_strings(p->m, op, "accesses", lines, l.naccesses);
+            ir_set_strings(p->m, op, "accesses", lines, nlines);
             ir_set_string(p->m, op, "class", dep_class_name(l.cls));
             ir_set_string(p->m, op, "class_reason", l.reason);
             note_layouts(p, &l);

@@ -92,7 +92,8 @@ typedef struct {
     const IrOp *op;
     const char *vars[3]; /* the body's loop variables: source names, else i / i, j, v / j */
     int nvars;
-    DepAccess *accesses; /* in op order, body first, each printed form once */
+    DepAccess *accesses; /* in op order, body first, each once (two that print alike but differ
+                          * in a value, as `w[i + off]` for two reads of off, both kept) */
     int naccesses;
     DepClass cls;
     const char *reason;

@@ -594,6 +594,41 @@ static void collect_in(Ctx *c, int region, DepWhere where, const char *const *na
     collect_region(c, c->region);
 }
 
+/* True when two indices are the same: equal affine forms (the same atoms, not only the same
+ * names), or the same text when neither is affine (merging two of those loses nothing: an index
+ * that is not affine never proves two accesses apart nor a write injective). */
+static bool same_index(const DepIndex *a, const DepIndex *b)
+{
+    if (a->affine != b->affine)
+        return false;
+    if (a->affine)
+        return dep_affine_equal(&a->a, &b->a);
+    return strcmp(a->text ? a->text : "?", b->text ? b->text : "?") == 0;
+}
+
+/* True when two accesses are one: the same kind, region, tensor and map. */
+static bool same_access(const DepAccess *a, const DepAccess *b)
+{
+    if (a->kind != b->kind || a->where != b->where || a->state != b->state ||
+        strcmp(a->tensor, b->tensor) != 0 || a->whole != b->whole)
+        return false;
+    if (a->whole)
+        return true;
+    if (a->ndims != b->ndims)
+        return false;
+    for (int d = 0; d < a->ndims; d++) {
+        const DepDim *x = &a->dims[d], *y = &b->dims[d];
+        if (x->kind != y->kind || x->has_lo != y->has_lo || x->has_hi != y->has_hi)
+            return false;
+        if (x->kind == DEP_DIM_INDEX && !same_index(&x->index, &y->index))
+            return false;
+        if (x->kind == DEP_DIM_RANGE && ((x->has_lo && !same_index(&x->lo, &y->lo)) ||
+                                         (x->has_hi && !same_index(&x->hi, &y->hi))))
+            return false;
+    }
+    return true;
+}
+
 void dep_collect_accesses(const IrOp *loop, const SrcFile *src, Arena *arena, DepLoop *out)
 {
     Ctx c = {.loop = loop, .src = src, .arena = arena};
@@ -623,24 +658,18 @@ void dep_collect_accesses(const IrOp *loop, const SrcFile *src, Arena *arena, De
             names[0] = "j", names[1] = "k";
         collect_in(&c, 1, DEP_IN_CONFLICT, names, 2);
     }
-    /* each printed form once */
-    Buf seen = {0}, one = {0};
-    buf_putc(&seen, '\n');
+    /* each access once: two that print alike but differ (`w[i + off]` for two reads of `off`
+     * made at different times) are both kept, or the classification would miss one */
     DepAccess *kept = ARENA_ARRAY(arena, DepAccess, c.accesses.len + 1);
     int n = 0;
     for (int i = 0; i < c.accesses.len; i++) {
         const DepAccess *a = c.accesses.items[i];
-        one.len = 0;
-        buf_putc(&one, '\n');
-        dep_format_access(a, &one);
-        buf_putc(&one, '\n');
-        if (strstr(buf_cstr(&seen), buf_cstr(&one)))
-            continue;
-        buf_puts(&seen, buf_cstr(&one) + 1);
-        kept[n++] = *a;
+        bool dup = false;
+        for (int j = 0; j < n && !dup; j++)
+            dup = same_access(&kept[j], a);
+        if (!dup)
+            kept[n++] = *a;
     }
-    buf_free(&seen);
-    buf_free(&one);
     out->accesses = kept;
     out->naccesses = n;
     vec_free(&c.accesses);

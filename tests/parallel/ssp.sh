@@ -25,6 +25,9 @@
 #                      (1, 2, 4 workers; s = 0, 2, 5)
 #   ssp_graph.dml      a segment run as a task graph after the loop reads what it writes: every
 #                      write of the clocks before is visible (1, 2, 4 workers)
+#   ssp_control.dml    break and continue with shares in flight, ssp loops in a while and in an
+#                      if, two ssp loops in one outer loop, a bsp loop reading what an ssp loop
+#                      wrote, 0 to 3 iterations per clock: exact counts (1, 2, 3, 4, 8 workers)
 #   ssp_error.dml      an out-of-range write at clock 5: exit 1 with the position, no hang
 #   --set S=-1         a negative staleness: exit 1 with the message
 # Prints "N passed, M failed".
@@ -91,6 +94,15 @@ for w in 1 2 4; do
     run run "$here/ssp_graph.dml" --workers "$w"
     if [[ $status -ne 0 ]] || ! grep -qx "ok 12000000" "$work/out"; then
         fail "ssp_graph --workers $w" "exit status $status, output: $(cat "$work/out")"
+    else
+        pass
+    fi
+done
+
+for w in 1 2 3 4 8; do
+    run run "$here/ssp_control.dml" --workers "$w"
+    if [[ $status -ne 0 ]] || ! grep -qx "ok 180000 60000 90000 60" "$work/out"; then
+        fail "ssp_control --workers $w" "exit status $status, output: $(cat "$work/out")"
     else
         pass
     fi

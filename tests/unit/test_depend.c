@@ -317,6 +317,61 @@ Test(depend, interleaved_writes_never_meet)
     release(&c);
 }
 
+Test(depend, accesses_that_print_alike_but_differ_are_both_kept)
+{
+    /* a and b are two reads of `off` (0 and 3): both writes print w[i + off], but iteration i and
+     * iteration i + 3 write one element */
+    Compiled c;
+    compile(&c, "var off: i64 = 0\n"
+                "var w: f64[10] = zeros\n"
+                "let a = off\n"
+                "off = 3\n"
+                "let b = off\n"
+                "parallel for i in 0..7 consistency serial {\n"
+                "  w[i + a] = 1.0\n"
+                "  w[i + b] = 2.0\n"
+                "}\n");
+    const DepLoop *l = &c.loops[0];
+    expect_accesses(l, "read off; write w[i + off]; write w[i + off]");
+    cr_assert_neq(l->accesses[1].dims[0].index.a.terms[1].key,
+                  l->accesses[2].dims[0].index.a.terms[1].key);
+    expect_class(l, DEP_GENERAL,
+                 "w[i + off] is updated twice with indices that print alike but are different "
+                 "values: two iterations may update one element");
+    /* the attribute lists each printed form once */
+    const IrAttr *acc = ir_get_attr(c.ops[0], "accesses");
+    cr_assert_eq(acc->count, 2);
+    cr_assert_str_eq(acc->strings[1], "write w[i + off]");
+    cr_assert_str_eq(attr_string(c.ops[0], "class"), "general");
+    release(&c);
+}
+
+Test(depend, a_serial_write_and_accumulation_of_one_element_is_general)
+{
+    /* private accumulators are added after the loop, after the writes: w[i] would end 6, not 5 */
+    Compiled c;
+    compile(&c, "var w: f64[8] = zeros\n"
+                "parallel for i in 0..8 consistency serial {\n"
+                "  w[i] += 1.0\n"
+                "  w[i] = 5.0\n"
+                "}\n"
+                "parallel for i in 0..4 consistency serial {\n"
+                "  w[2 * i] += 1.0\n"
+                "  w[2 * i + 1] = 5.0\n"
+                "}\n"
+                "parallel for i in 0..8 {\n"
+                "  w[i] += 1.0\n"
+                "  w[i] = 5.0\n"
+                "}\n");
+    expect_class(&c.loops[0], DEP_GENERAL,
+                 "w[i] is both written and accumulated: private accumulations would be added "
+                 "after the writes, whatever their order in the body");
+    /* elements that never meet keep the reduction */
+    cr_assert_eq(c.loops[1].cls, DEP_REDUCTION, "%s", c.loops[1].reason);
+    /* bsp sums the accumulations into what the loop wrote */
+    cr_assert_eq(c.loops[2].cls, DEP_REDUCTION, "%s", c.loops[2].reason);
+    release(&c);
+}
 Test(depend, accumulations_read_in_a_serial_body_are_general)
 {
     Compiled c;
