@@ -1,6 +1,9 @@
 /* eval_index.c: t.index, t.slice, t.gather, t.reshape and the shape queries t.rows, t.cols,
  * t.len, t.nnz.
  *
+ * A column slice X[:, j] of a matrix that has a column companion (an input read by columns,
+ * value.h) is a zero-copy view of the companion's column instead of a strided gather.
+ *
  * Every index is checked against its dimension, whatever ctx->checked says: the check is one
  * comparison per index and an unchecked out-of-range read would be undefined behaviour. DML has
  * no negative indices, so a negative index is out of range. */
@@ -54,16 +57,38 @@ static bool eval_index(const IrOp *op, const RtValue *args, RtValue *result, RtE
     return true;
 }
 
-/* x[positions]: the `index` attribute with the operands after x. */
+/* Part of one column of a matrix with a column companion, x[a..b, j]: a view of the companion
+ * when it is the whole column, else a copy of the contiguous run. */
+static bool read_column(const IrOp *op, Tensor *x, const RtSelection *sel, RtValue *result,
+                        RtError *err)
+{
+    char *run =
+        (char *)tensor_column(x, sel->start[1]) + (size_t)sel->start[0] * dtype_size(x->dtype);
+    int64_t shape[1] = {sel->count[0]};
+    Tensor *t = sel->count[0] == x->shape[0] ? tensor_view(x->columns, run, 1, shape)
+                                             : eval_tensor_new(op, x->dtype, 1, shape, err);
+    if (!t)
+        return err->set ? false : rt_op_errorf(err, op, "out of memory");
+    if (!t->base)
+        memcpy(t->data, run, tensor_bytes(t));
+    *result = rt_tensor(t);
+    return true;
+}
+
+/* x[positions]: the `index` attribute with the operands after x. A column (or part of one) of a
+ * matrix stored with a column companion (layout "columns", value.h) comes from the companion. */
 static bool eval_slice(const IrOp *op, const RtValue *args, RtValue *result, RtError *err)
 {
     if (!need_dense(op, args[0], err))
         return false;
-    const Tensor *x = args[0].t;
+    Tensor *x = args[0].t;
     RtSelection sel;
-    return rt_selection_resolve(op, ir_get_attr(op, "index"), args + 1, op->noperands - 1, x->rank,
-                                x->shape, &sel, err) &&
-           rt_selection_read(op, x, &sel, result, err);
+    if (!rt_selection_resolve(op, ir_get_attr(op, "index"), args + 1, op->noperands - 1, x->rank,
+                              x->shape, &sel, err))
+        return false;
+    if (x->columns && sel.dropped[1] && !sel.dropped[0] && sel.count[0] > 0)
+        return read_column(op, x, &sel, result, err);
+    return rt_selection_read(op, x, &sel, result, err);
 }
 
 /* x with dimension `axis` replaced by idx's dimensions: out[o, j..., r] = x[o, idx[j...], r]. */

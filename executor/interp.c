@@ -373,6 +373,12 @@ bool interp_state_read(Interp *it, const Step *s, RtValue *out)
     }
     if (st->value.dtype == DT_NONE)
         return rt_op_errorf(it->err, s->op, "'%s' is read before it has a value", st->name);
+    if (st->inplace == INPLACE_ATOMIC && !st->value.is_tensor) {
+        /* async / ssp shares update this scalar with compare-and-swap on its 8 bytes */
+        *out = st->value;
+        out->i = __atomic_load_n(&st->value.i, __ATOMIC_RELAXED);
+        return true;
+    }
     *out = rt_value_ref(st->value);
     return true;
 }

@@ -5,6 +5,14 @@
  * place first makes sure it holds the only reference (tensor_make_unique: copy on write). The
  * count is atomic: workers of the parallel executor share tensors.
  *
+ * Two kinds of dense tensor are read-only whatever their count says (tensor_is_unique is false for
+ * them, so tensor_make_unique copies them and nothing writes them in place):
+ * - a rank-2 tensor with a column companion (`columns`: the transpose, each column padded to a
+ *   whole number of 64-byte lines, built by tensor_add_columns for inputs read by columns,
+ *   executor/interp_layout.c); it costs a second copy of the elements;
+ * - a view (`base` set): its elements lie inside base's (a whole column of a companion,
+ *   eval_index.c, 64-byte aligned like every tensor), and it holds a reference to base.
+ *
  * Scalars live inline in an RtValue. An f32 scalar is kept as a double holding a value that is
  * exactly representable as a float: every op that produces an f32 scalar rounds with (float).
  * A bool scalar is 0 or 1 in `i`. */
@@ -51,6 +59,8 @@ typedef struct Tensor {
     int64_t *colidx;  /* csr: nnz column indices, sorted within each row */
     const struct TensorPlacer *placer; /* dense data from a placer (freed by it), else NULL */
     int refs;
+    struct Tensor *columns; /* rank-2 dense: the column companion (owned reference), or NULL */
+    struct Tensor *base;    /* a view: the tensor whose elements `data` points into, else NULL */
 } Tensor;
 
 /* Where large dense tensors' elements come from while a placer is installed: the parallel
@@ -81,12 +91,27 @@ Tensor *tensor_new_csr(DType dtype, int64_t rows, int64_t cols, int64_t nnz);
 Tensor *tensor_copy(const Tensor *t);
 Tensor *tensor_ref(Tensor *t);
 void tensor_unref(Tensor *t); /* NULL is fine */
-/* True when the caller holds the only reference (so it may change the tensor in place). */
+/* True when the caller holds the only reference (so it may change the tensor in place); false for
+ * a view and for a tensor with a column companion, which are read-only. */
 bool tensor_is_unique(const Tensor *t);
 /* Copy on write: returns *t itself when it holds the only reference, else replaces *t by a copy
  * (dropping one reference to the original). NULL when memory runs out (then *t is unchanged). */
 Tensor *tensor_make_unique(Tensor **t);
 size_t tensor_bytes(const Tensor *t); /* bytes of the elements (dense) or values (csr) */
+/* A dense view of rank and shape whose elements start at `data`, inside base's elements (the
+ * caller checked that they fit and that data is 64-byte aligned); it holds a reference to base.
+ * NULL when memory runs out. */
+Tensor *tensor_view(Tensor *base, void *data, int rank, const int64_t *shape);
+/* Gives a dense rank-2 tensor its column companion (once; a second call does nothing): column j
+ * is then contiguous at tensor_column(t, j). The transpose is cut into blocks of columns, run
+ * through parallel_for(user, nblocks, fn, arg) when it is not NULL (each block once, in any order
+ * and possibly at the same time), else in order. False when memory runs out (t unchanged). */
+bool tensor_add_columns(Tensor *t,
+                        void (*parallel_for)(void *user, int64_t n,
+                                             void (*fn)(void *arg, int64_t i), void *arg),
+                        void *user);
+/* Column j's elements in t's companion (t->columns set, 0 <= j < cols): rows elements in a row. */
+void *tensor_column(const Tensor *t, int64_t j);
 bool tensor_same_shape(const Tensor *a, const Tensor *b);
 /* "f64[442, 10]" or "csr f64[300, 200] (6000 stored)". */
 void tensor_describe(const Tensor *t, char *out, size_t size);
