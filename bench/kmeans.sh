@@ -40,7 +40,8 @@ echo "data: X f64[$n, $d] around $k centres, C0 = $k points of X (bench/gen_data
 run_dmlc() {
     local t0=$EPOCHREALTIME
     "$dmlc" run "$root/bench/kmeans_lloyd.dml" --data-dir "$work/data" --set "iters=$1" \
-        --workers "$workers" --quiet --stats 2> "$work/stats_$1.txt" > "$work/dmlc_$1.log"
+        --workers "$workers" --quiet --stats --metrics "$work/metrics_$1.csv" \
+        2> "$work/stats_$1.txt" > "$work/dmlc_$1.log"
     local t1=$EPOCHREALTIME
     local run_ms
     run_ms=$(sed -n 's/.*run \([0-9.]*\) ms.*/\1/p' "$work/stats_$1.txt" | head -n 1)
@@ -69,9 +70,8 @@ for round in $(seq 0 "$runs"); do
     } >> "$work/results.tsv"
     echo "round $round: dmlc I=${ti} ms (run ${ri}), 1=${t1} ms (run ${r1}) | $sk_line"
 done
-dmlc_inertia=$(grep -o 'inertia=[^ ]*' "$work/dmlc_$iters.log" | tail -n 1)
-echo "dmlc last logged $dmlc_inertia (of the centres before the last update); sklearn's inertia" \
-     "is of its final centres"
+echo "dmlc's last logged metrics: $(tail -n 1 "$work/metrics_$iters.csv") (inertia of the centres" \
+     "before the last update; sklearn's is of its final centres)"
 
 "$py" - "$work/results.tsv" "$iters" <<'PY'
 import statistics
