@@ -164,6 +164,13 @@ void interp_share_clone_free(Interp *cl)
 {
     if (!cl)
         return;
+    /* own writes are dropped at the end of each bsp iteration; an error mid-iteration may leave
+     * some */
+    for (int i = 0; i < cl->nown; i++) {
+        rt_value_release(&cl->own[i].value);
+        if (cl->own_view)
+            rt_value_release(&cl->own_view[cl->own[i].sym]);
+    }
     free(cl->own);
     free(cl->own_view);
     free(cl->own_count);

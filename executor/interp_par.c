@@ -157,65 +157,17 @@ typedef struct {
     const int64_t *kept;   /* schedule: the kept candidates */
     RtValue *accs;     /* nchunks x acc_stride accumulators */
     int64_t acc_stride; /* nstates rounded up to whole cache lines (no false sharing) */
-    Interp *clones;     /* per worker (made by its first chunk), each on its own cache lines */
-    bool *cloned;
+    Interp **clones;    /* per worker, made by its first chunk (interp_share_clone_new) */
 } ParLoop;
 
 enum { CACHE_LINE = 64 };
 
-/* The clone of worker w: clones sit CLONE_STRIDE bytes apart so two workers never share a line. */
-#define CLONE_STRIDE ((sizeof(Interp) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE)
-
-static Interp *clone_at(const ParLoop *pl, int w)
-{
-    return (Interp *)((char *)pl->clones + (size_t)w * CLONE_STRIDE);
-}
-
-/* The worker's private interpreter: the shared one with its own slots and own-write bookkeeping. */
+/* The worker's private interpreter (made by its first chunk; only worker w touches clones[w]). */
 static Interp *worker_clone(ParLoop *pl, int w, RtError *err)
 {
-    Interp *cl = clone_at(pl, w);
-    if (pl->cloned[w])
-        return cl;
-    const Interp *it = pl->it;
-    *cl = *it;
-    cl->slots = malloc((size_t)it->nslots * sizeof *cl->slots);
-    cl->own_view = calloc((size_t)it->nstates + 1, sizeof *cl->own_view);
-    cl->own_count = calloc((size_t)it->nstates + 1, sizeof *cl->own_count);
-    cl->own = NULL;
-    cl->nown = cl->own_cap = 0;
-    cl->on_worker = true;
-    cl->eval.parallel_user = cl;
-    cl->caches = NULL; /* the driver's: a clone never runs a loop schedule nor frees them */
-    cl->ssp = NULL;
-    pl->cloned[w] = true; /* freed by free_clones even when half made */
-    if (!cl->slots || !cl->own_view || !cl->own_count) {
+    if (!pl->clones[w] && !(pl->clones[w] = interp_share_clone_new(pl->it)))
         rt_op_errorf(err, pl->s->op, "out of memory");
-        return NULL;
-    }
-    /* Values defined outside the body are borrowed: the body never releases them. */
-    memcpy(cl->slots, it->slots, (size_t)it->nslots * sizeof *cl->slots);
-    return cl;
-}
-
-static void free_clones(ParLoop *pl, int workers)
-{
-    for (int w = 0; w < workers; w++) {
-        if (!pl->cloned[w])
-            continue;
-        Interp *cl = clone_at(pl, w);
-        /* own writes were dropped at the end of each iteration; an error mid-iteration may leave
-         * some */
-        for (int i = 0; i < cl->nown; i++) {
-            rt_value_release(&cl->own[i].value);
-            if (cl->own_view)
-                rt_value_release(&cl->own_view[cl->own[i].sym]);
-        }
-        free(cl->own);
-        free(cl->own_view);
-        free(cl->own_count);
-        free(cl->slots);
-    }
+    return pl->clones[w];
 }
 
 /* The row of the nonzero with position k (rowptr is sorted). */
@@ -391,15 +343,14 @@ bool interp_par_run(Interp *it, const Step *s, const IterSet *set, int64_t n, in
     pl.accs = aligned_alloc(CACHE_LINE, acc_bytes / CACHE_LINE * CACHE_LINE);
     if (pl.accs)
         memset(pl.accs, 0, acc_bytes / CACHE_LINE * CACHE_LINE);
-    pl.clones = aligned_alloc(CACHE_LINE, (size_t)workers * CLONE_STRIDE);
-    pl.cloned = calloc((size_t)workers, sizeof *pl.cloned);
-    if (ok && (!pl.accs || !pl.clones || !pl.cloned))
+    pl.clones = calloc((size_t)workers, sizeof *pl.clones);
+    if (ok && (!pl.accs || !pl.clones))
         ok = rt_op_errorf(it->err, s->op, "out of memory");
     if (ok && pl.nchunks > 0)
         ok = pool_parallel_for(it->pool, pl.nchunks, run_chunk, &pl, NULL, s->label,
                                (int)s->op->loc.line, it->err);
-    if (pl.cloned)
-        free_clones(&pl, workers);
+    for (int w = 0; pl.clones && w < workers; w++)
+        interp_share_clone_free(pl.clones[w]);
     if (pl.accs)
         ok = end_loop(it, s, &pl, ok);
     else
@@ -412,6 +363,5 @@ bool interp_par_run(Interp *it, const Step *s, const IterSet *set, int64_t n, in
         }
     free(pl.accs);
     free(pl.clones);
-    free(pl.cloned);
     return ok;
 }

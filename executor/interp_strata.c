@@ -299,57 +299,16 @@ typedef struct {
     int sweep, round;   /* the running round: piece `sweep` of the blocks (p, (p + round) mod P) */
     RtValue *accs;      /* workers x acc_stride private accumulators (by task index p) */
     int64_t acc_stride; /* nstates rounded up to whole cache lines (no false sharing) */
-    Interp *clones;     /* per worker (made by its first block), each on its own cache lines */
-    bool *cloned;
+    Interp **clones;    /* per worker, made by its first block (interp_share_clone_new) */
 } StrataRun;
 
-/* Clones sit CLONE_STRIDE bytes apart so that two workers never share a line. */
-#define CLONE_STRIDE ((sizeof(Interp) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE)
-
-static Interp *clone_at(const StrataRun *run, int w)
-{
-    return (Interp *)((char *)run->clones + (size_t)w * CLONE_STRIDE);
-}
-
-/* Worker w's private interpreter (made on its first block): the driving one with its own slots
- * and own-write bookkeeping; it shares the state table, the compiled kernels and the caches. */
+/* Worker w's private interpreter (made by its first block; only worker w touches clones[w]):
+ * the driving one with its own slots, sharing the state table and the compiled kernels. */
 static Interp *strata_clone(StrataRun *run, int w, RtError *err)
 {
-    Interp *cl = clone_at(run, w);
-    if (run->cloned[w])
-        return cl;
-    const Interp *it = run->it;
-    *cl = *it;
-    cl->slots = malloc((size_t)it->nslots * sizeof *cl->slots);
-    cl->own_view = calloc((size_t)it->nstates + 1, sizeof *cl->own_view);
-    cl->own_count = calloc((size_t)it->nstates + 1, sizeof *cl->own_count);
-    cl->own = NULL;
-    cl->nown = cl->own_cap = 0;
-    cl->on_worker = true;
-    cl->eval.parallel_user = cl;
-    cl->caches = NULL; /* the driver's: a clone never runs a loop schedule nor frees them */
-    cl->ssp = NULL;
-    run->cloned[w] = true; /* freed by free_clones even when half made */
-    if (!cl->slots || !cl->own_view || !cl->own_count) {
+    if (!run->clones[w] && !(run->clones[w] = interp_share_clone_new(run->it)))
         rt_op_errorf(err, run->s->op, "out of memory");
-        return NULL;
-    }
-    /* Values defined outside the body are borrowed: the body never releases them. */
-    memcpy(cl->slots, it->slots, (size_t)it->nslots * sizeof *cl->slots);
-    return cl;
-}
-
-static void free_clones(StrataRun *run)
-{
-    for (int w = 0; w < run->workers; w++) {
-        if (!run->cloned[w])
-            continue;
-        Interp *cl = clone_at(run, w);
-        free(cl->own);
-        free(cl->own_view);
-        free(cl->own_count);
-        free(cl->slots);
-    }
+    return run->clones[w];
 }
 
 /* Appends to the error message which nonzero failed (the message names the op's position). */
@@ -474,9 +433,8 @@ static bool alloc_run(StrataRun *run, int nstates)
     run->accs = aligned_alloc(CACHE_LINE, acc_bytes);
     if (run->accs)
         memset(run->accs, 0, acc_bytes);
-    run->clones = aligned_alloc(CACHE_LINE, (size_t)run->workers * CLONE_STRIDE);
-    run->cloned = calloc((size_t)run->workers, sizeof *run->cloned);
-    return run->accs && run->clones && run->cloned;
+    run->clones = calloc((size_t)run->workers, sizeof *run->clones);
+    return run->accs && run->clones;
 }
 
 bool interp_strata_loop(Interp *it, const Step *s)
@@ -508,12 +466,11 @@ bool interp_strata_loop(Interp *it, const Step *s)
             ok = pool_parallel_for(it->pool, workers, run_piece, &run, NULL, s->label,
                                    (int)s->op->loc.line, it->err);
         }
-    if (run.cloned)
-        free_clones(&run);
+    for (int w = 0; run.clones && w < run.workers; w++)
+        interp_share_clone_free(run.clones[w]);
     ok = end_sharing(it, s, &run, private_acc, ok);
     free(run.accs);
     free(run.clones);
-    free(run.cloned);
     free(private_acc);
     return ok;
 }
