@@ -178,50 +178,12 @@ void interp_share_clone_free(Interp *cl)
     free(cl);
 }
 
-/* The row of the nonzero at position k (rowptr is sorted). */
-static int64_t row_of_nonzero(const Tensor *S, int64_t k)
-{
-    int64_t a = 0, b = S->shape[0]; /* rowptr[a] <= k < rowptr[b] */
-    while (b - a > 1) {
-        int64_t m = a + (b - a) / 2;
-        if (S->rowptr[m] <= k)
-            a = m;
-        else
-            b = m;
-    }
-    return a;
-}
-
 bool interp_share_run(Interp *cl, const Step *s, const IterSet *set, int64_t n, int p, int nshares)
 {
     /* share p: [p * q + min(p, r), (p + 1) * q + min(p + 1, r)) with n = q * nshares + r */
     int64_t q = n / nshares, r = n % nshares;
     int64_t a = p * q + (p < r ? p : r), b = a + q + (p < r ? 1 : 0);
-    const Block *body = s->regions[s->nregions - 1];
-    cl->iter_set = set;
-    bool ok = true;
-    if (set->kind == IR_OP_PLOOP_RANGE) {
-        for (int64_t k = a; k < b && ok; k++) {
-            cl->slots[body->args[0]] = rt_i64(set->lo + k);
-            ok = interp_run_body(cl, s, body, false, k);
-        }
-    } else {
-        const Tensor *S = set->csr;
-        bool real = S->dtype == DT_F32 || S->dtype == DT_F64;
-        int64_t row = b > a ? row_of_nonzero(S, a) : 0;
-        for (int64_t k = a; k < b && ok; k++) {
-            while (S->rowptr[row + 1] <= k)
-                row++;
-            cl->slots[body->args[0]] = rt_i64(row);
-            cl->slots[body->args[1]] = rt_i64(S->colidx[k]);
-            cl->slots[body->args[2]] =
-                real ? rt_scalar_of(S->dtype, tensor_get_f64(S, k))
-                     : (RtValue){.dtype = S->dtype, .i = tensor_get_i64(S, k)};
-            ok = interp_run_body(cl, s, body, false, k);
-        }
-    }
-    cl->iter_set = NULL;
-    return ok;
+    return interp_run_iterations(cl, s, set, a, b, false);
 }
 
 /* ---- async loops ---- */

@@ -203,6 +203,10 @@ bool interp_own_view(Interp *it, const Step *s, int sym, RtValue *out);
 /* Runs a parallel loop's body once as iteration `counter` (under bsp: its own writes dropped
  * afterwards). */
 bool interp_run_body(Interp *it, const Step *s, const Block *body, bool bsp, int64_t counter);
+/* Runs iterations [a, b) of the set in order (range: lo + k; nonzeros: the k-th stored entry in
+ * CSR order; schedule: kept[k]), each as interp_run_body with counter k. */
+bool interp_run_iterations(Interp *it, const Step *s, const IterSet *set, int64_t a, int64_t b,
+                           bool bsp);
 /* target (op)= v for a scalar or a whole tensor (made unique first). */
 bool interp_apply_whole(Interp *it, const IrOp *op, RtValue *target, RtValue v, RtApplyMode mode);
 

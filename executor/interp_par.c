@@ -170,20 +170,6 @@ static Interp *worker_clone(ParLoop *pl, int w, RtError *err)
     return pl->clones[w];
 }
 
-/* The row of the nonzero with position k (rowptr is sorted). */
-static int64_t row_of_nonzero(const Tensor *S, int64_t k)
-{
-    int64_t a = 0, b = S->shape[0]; /* rowptr[a] <= k < rowptr[b] */
-    while (b - a > 1) {
-        int64_t m = a + (b - a) / 2;
-        if (S->rowptr[m] <= k)
-            a = m;
-        else
-            b = m;
-    }
-    return a;
-}
-
 /* A pool task: chunk c's iterations, one after another, on the worker's clone. */
 static bool run_chunk(PoolWorker *w, PoolTask *self, void *arg, int64_t c, RtError *err)
 {
@@ -193,39 +179,11 @@ static bool run_chunk(PoolWorker *w, PoolTask *self, void *arg, int64_t c, RtErr
     if (!cl)
         return false;
     const Step *s = pl->s;
-    const Block *body = s->regions[s->nregions - 1];
     cl->err = err;
     cl->chunk_acc = &pl->accs[c * pl->acc_stride];
     int64_t a = c * pl->per, b = a + pl->per < pl->n ? a + pl->per : pl->n;
     IterSet set = {.kind = s->op->opcode, .lo = pl->lo, .csr = pl->csr, .kept = pl->kept};
-    cl->iter_set = &set;
-    bool ok = true;
-    if (s->op->opcode == IR_OP_PLOOP_SCHEDULE) {
-        for (int64_t k = a; k < b && ok; k++) {
-            cl->slots[body->args[0]] = rt_i64(pl->kept[k]);
-            ok = interp_run_body(cl, s, body, true, k);
-        }
-    } else if (s->op->opcode == IR_OP_PLOOP_RANGE) {
-        for (int64_t k = a; k < b && ok; k++) {
-            cl->slots[body->args[0]] = rt_i64(pl->lo + k);
-            ok = interp_run_body(cl, s, body, true, k);
-        }
-    } else {
-        const Tensor *S = pl->csr;
-        bool real = S->dtype == DT_F32 || S->dtype == DT_F64;
-        int64_t row = b > a ? row_of_nonzero(S, a) : 0;
-        for (int64_t k = a; k < b && ok; k++) {
-            while (S->rowptr[row + 1] <= k)
-                row++;
-            cl->slots[body->args[0]] = rt_i64(row);
-            cl->slots[body->args[1]] = rt_i64(S->colidx[k]);
-            cl->slots[body->args[2]] =
-                real ? rt_scalar_of(S->dtype, tensor_get_f64(S, k))
-                     : (RtValue){.dtype = S->dtype, .i = tensor_get_i64(S, k)};
-            ok = interp_run_body(cl, s, body, true, k);
-        }
-    }
-    cl->iter_set = NULL;
+    bool ok = interp_run_iterations(cl, s, &set, a, b, true);
     cl->chunk_acc = NULL;
     return ok;
 }

@@ -343,40 +343,53 @@ bool interp_run_body(Interp *it, const Step *s, const Block *body, bool bsp, int
     return true;
 }
 
-static bool run_range(Interp *it, const Step *s, bool bsp)
+/* The row of the nonzero at position k (rowptr is sorted). */
+static int64_t row_of_nonzero(const Tensor *S, int64_t k)
 {
-    int64_t lo = it->slots[s->in[0]].i, hi = it->slots[s->in[1]].i;
-    const Block *body = s->regions[0];
-    IterSet set = {.kind = IR_OP_PLOOP_RANGE, .lo = lo};
-    it->iter_set = &set;
-    bool ok = true;
-    for (int64_t i = lo; i < hi && ok; i++) {
-        it->slots[body->args[0]] = rt_i64(i);
-        ok = interp_run_body(it, s, body, bsp, i - lo);
+    int64_t a = 0, b = S->shape[0]; /* rowptr[a] <= k < rowptr[b] */
+    while (b - a > 1) {
+        int64_t m = a + (b - a) / 2;
+        if (S->rowptr[m] <= k)
+            a = m;
+        else
+            b = m;
     }
-    it->iter_set = NULL;
-    return ok;
+    return a;
 }
 
-static bool run_nonzeros(Interp *it, const Step *s, bool bsp)
+bool interp_run_iterations(Interp *it, const Step *s, const IterSet *set, int64_t a, int64_t b,
+                           bool bsp)
 {
-    const Tensor *S = it->slots[s->in[0]].t;
-    const Block *body = s->regions[0];
-    IterSet set = {.kind = IR_OP_PLOOP_NONZEROS, .csr = S};
-    it->iter_set = &set;
+    const Block *body = s->regions[s->nregions - 1];
+    const IterSet *outer = it->iter_set;
+    it->iter_set = set;
     bool ok = true;
-    for (int64_t row = 0; row < S->shape[0] && ok; row++) {
-        for (int64_t k = S->rowptr[row]; k < S->rowptr[row + 1] && ok; k++) {
+    if (set->kind == IR_OP_PLOOP_SCHEDULE) {
+        for (int64_t k = a; k < b && ok; k++) {
+            it->slots[body->args[0]] = rt_i64(set->kept[k]);
+            ok = interp_run_body(it, s, body, bsp, k);
+        }
+    } else if (set->kind == IR_OP_PLOOP_RANGE) {
+        for (int64_t k = a; k < b && ok; k++) {
+            it->slots[body->args[0]] = rt_i64(set->lo + k);
+            ok = interp_run_body(it, s, body, bsp, k);
+        }
+    } else {
+        const Tensor *S = set->csr;
+        bool real = S->dtype == DT_F32 || S->dtype == DT_F64;
+        int64_t row = b > a ? row_of_nonzero(S, a) : 0;
+        for (int64_t k = a; k < b && ok; k++) {
+            while (S->rowptr[row + 1] <= k)
+                row++;
             it->slots[body->args[0]] = rt_i64(row);
             it->slots[body->args[1]] = rt_i64(S->colidx[k]);
-            double v = tensor_get_f64(S, k);
-            it->slots[body->args[2]] = S->dtype == DT_F32 || S->dtype == DT_F64
-                                           ? rt_scalar_of(S->dtype, v)
-                                           : (RtValue){.dtype = S->dtype, .i = tensor_get_i64(S, k)};
+            it->slots[body->args[2]] =
+                real ? rt_scalar_of(S->dtype, tensor_get_f64(S, k))
+                     : (RtValue){.dtype = S->dtype, .i = tensor_get_i64(S, k)};
             ok = interp_run_body(it, s, body, bsp, k);
         }
     }
-    it->iter_set = NULL;
+    it->iter_set = outer;
     return ok;
 }
 
@@ -405,8 +418,17 @@ bool interp_ploop_in_order(Interp *it, const Step *s)
     bool bsp = c && strcmp(c->string, "bsp") == 0;
     if (bsp)
         interp_bsp_begin(it, s);
-    bool ok = s->op->opcode == IR_OP_PLOOP_RANGE ? run_range(it, s, bsp)
-                                                  : run_nonzeros(it, s, bsp);
+    IterSet set = {.kind = s->op->opcode};
+    int64_t n;
+    if (s->op->opcode == IR_OP_PLOOP_RANGE) {
+        int64_t lo = it->slots[s->in[0]].i, hi = it->slots[s->in[1]].i;
+        set.lo = lo;
+        n = hi > lo ? hi - lo : 0;
+    } else {
+        set.csr = it->slots[s->in[0]].t;
+        n = set.csr->numel;
+    }
+    bool ok = interp_run_iterations(it, s, &set, 0, n, bsp);
     if (bsp)
         ok = interp_bsp_end(it, s) && ok;
     return ok;
