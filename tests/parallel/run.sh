@@ -16,26 +16,7 @@
 #                     gives the bits of the 1-worker run under --deterministic
 # Prints "N passed, M failed".
 set -uo pipefail
-[[ $# -eq 1 ]] || { echo "usage: $0 DMLC" >&2; exit 2; }
-dmlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export LC_ALL=C
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1: $2"
-    [[ -s $work/err ]] && head -c 1500 "$work/err" | sed 's/^/    stderr: /'
-}
-# run ARGS...: dmlc with a 120 s limit (a hang fails); sets status, $work/out, $work/err.
-run() {
-    status=0
-    timeout 120 "$dmlc" "$@" </dev/null >"$work/out" 2>"$work/err" || status=$?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 for w in 1 2 4; do
     run run "$here/independent.dml" --workers "$w"
@@ -143,5 +124,4 @@ else
     pass
 fi
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

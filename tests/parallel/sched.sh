@@ -29,27 +29,8 @@
 #                          sequential evaluation gives, with 1 and 2 workers
 # Prints "N passed, M failed".
 set -uo pipefail
-[[ $# -eq 1 ]] || { echo "usage: $0 DMLC" >&2; exit 2; }
-dmlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 ref=$here/sched_ref
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export LC_ALL=C
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1: $2"
-    [[ -s $work/err ]] && head -c 1500 "$work/err" | sed 's/^/    stderr: /'
-}
-# run ARGS...: dmlc with a 120 s limit (a hang fails); sets status, $work/out, $work/err.
-run() {
-    status=0
-    timeout 120 "$dmlc" "$@" </dev/null >"$work/out" 2>"$work/err" || status=$?
-}
 # close A B: the numbers of two CSV files agree to 1e-9 relative (same shape, same text elsewhere).
 close() {
     awk -F, 'NR == FNR { a[FNR] = $0; n = FNR; next }
@@ -221,5 +202,4 @@ expect_error sched_error_index_perj \
 expect_error sched_error_conflict \
     "7:91: error: index 154 is out of range for dimension 1 of size 100"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -32,25 +32,7 @@
 #   --set S=-1         a negative staleness: exit 1 with the message
 # Prints "N passed, M failed".
 set -uo pipefail
-[[ $# -eq 1 ]] || { echo "usage: $0 DMLC" >&2; exit 2; }
-dmlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export LC_ALL=C
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1: $2"
-    [[ -s $work/err ]] && head -c 1500 "$work/err" | sed 's/^/    stderr: /'
-}
-# run ARGS...: dmlc with a 120 s limit (a hang fails); sets status, $work/out, $work/err.
-run() {
-    status=0
-    timeout 120 "$dmlc" "$@" </dev/null >"$work/out" 2>"$work/err" || status=$?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 # The Bösen invariant.
 for w in 1 2 4; do
@@ -128,5 +110,4 @@ else
     pass
 fi
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -16,22 +16,9 @@
 #                      the position of the read, and (P >= 2) the nonzero.
 # Prints "N passed, M failed".
 set -uo pipefail
-[[ $# -eq 1 ]] || { echo "usage: $0 DMLC" >&2; exit 2; }
-dmlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export LC_ALL=C
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 py=/usr/bin/python3
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1: $2"
-    [[ -s $work/err ]] && head -c 1500 "$work/err" | sed 's/^/    stderr: /'
-}
-# run ARGS...: dmlc with a 120 s limit (a hang fails); sets status, $work/stdout, $work/err.
+# run ARGS...: as lib.sh's, but stdout goes to $work/stdout ($work/out is the programs' out/).
 run() {
     status=0
     timeout 120 "$dmlc" "$@" </dev/null >"$work/stdout" 2>"$work/err" || status=$?
@@ -124,5 +111,4 @@ for w in 1 2 3 4; do
     fi
 done
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish
